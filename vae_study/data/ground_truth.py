@@ -44,7 +44,8 @@ class FactorGridData:
 
     Subclasses set ``factor_names``, ``factor_sizes`` and ``observation_shape`` and implement
     :meth:`sample_observations_from_factors`. Factors are drawn uniformly and independently, one
-    factor after the other, as the reference does (``SplitDiscreteStateSpace.sample_latent_factors``).
+    factor after the other, as the reference does
+    (``SplitDiscreteStateSpace.sample_latent_factors``).
     """
 
     factor_names: tuple[str, ...]

@@ -1,0 +1,46 @@
+# vae-study: `make help` lists the targets.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+# The torch build: on a machine without an NVIDIA driver `make install` takes the CPU build.
+# Elsewhere than this project's machines, point TORCH_INDEX at PyTorch's CPU wheel index, e.g.
+# make install TORCH_INDEX=https://download.pytorch.org/whl/cpu
+TORCH ?= torch==2.13.0
+TORCH_INDEX ?=
+STUDY ?= demo
+
+.DEFAULT_GOAL := help
+.PHONY: help install test test-all lint demo bench-train bench-metrics clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
+
+install: ## create .venv and install the package with its dev tools (CPU torch without a GPU)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	if ! command -v nvidia-smi >/dev/null 2>&1; then \
+		$(BIN)/pip install --quiet "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)); \
+	fi
+	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/python -c "import torch, lightning, hydra, sklearn; print('installed: torch', torch.__version__)"
+
+test: ## the fast test suite (a few minutes on 2 cores)
+	$(BIN)/pytest -q
+
+test-all: ## every test, the slow ones too
+	$(BIN)/pytest -q -m "slow or not slow"
+
+lint: ## ruff
+	$(BIN)/ruff check .
+
+demo: ## train the demo beta-VAE on procedural dSprites (~5 min on 2 cores) and write its record
+	$(BIN)/vae-study experiment=demo
+
+bench-train: ## training throughput (images/s) of the study's conv beta-VAE, 1 and 2 threads
+	$(BIN)/python benchmarks/bench_train.py
+
+bench-metrics: ## wall time of each metric at the study's sample counts
+	$(BIN)/python benchmarks/bench_metrics.py
+
+clean: ## remove caches and the demo's results (keeps .venv)
+	rm -rf .pytest_cache .ruff_cache results/demo

@@ -1,0 +1,126 @@
+"""The LightningModule shared by every VAE: encoder, decoder, likelihood and objective.
+
+The module is generic: the objective (beta-VAE, ...) is a small ``nn.Module`` that turns one
+forward pass into named loss terms, so adding an objective never touches the training loop.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+from torch import nn
+
+from vae_study.models.objectives import (
+    Forward,
+    Likelihood,
+    Objective,
+    gaussian_kl,
+    reparameterize,
+)
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite."""
+
+
+class VAEModule(L.LightningModule):
+    """Trains ``encoder``/``decoder`` under ``objective`` with Adam, on a stream of batches."""
+
+    def __init__(
+        self,
+        encoder: nn.Module,
+        decoder: nn.Module,
+        likelihood: Likelihood,
+        objective: Objective,
+        optimizer: dict[str, Any],
+        summary_window: int = 100,
+    ) -> None:
+        super().__init__()
+        self.encoder = encoder
+        self.decoder = decoder
+        self.likelihood = likelihood
+        self.objective = objective
+        self.optimizer_settings = dict(optimizer)
+        self.summary_window = summary_window
+        self.batches_seen = 0
+        self._recent: list[dict[str, torch.Tensor]] = []
+
+    def forward_pass(self, x: torch.Tensor) -> Forward:
+        mean, log_var = self.encoder(x)
+        z = reparameterize(mean, log_var)
+        decoded = self.decoder(z)
+        return Forward(
+            x=x,
+            mean=mean,
+            log_var=log_var,
+            z=z,
+            decoded=decoded,
+            recon=self.likelihood.nll(decoded, x),
+            kl=gaussian_kl(mean, log_var),
+        )
+
+    def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
+        out = self.forward_pass(batch)
+        terms = self.objective(out, self.batches_seen)
+        loss = terms["loss"]
+        if not torch.isfinite(loss):
+            raise TrainingDiverged(
+                f"training diverged: loss is {loss.item()} at step {self.batches_seen}; "
+                "lower train.optimizer.lr or the regularisation strength"
+            )
+        self.batches_seen += 1
+        self.log_dict({f"train/{name}": value for name, value in terms.items()}, prog_bar=False)
+        self.log("loss", loss, prog_bar=True, logger=False)
+        kl_per_dim = out.kl.detach().mean(0)
+        self.log_dict({f"train/kl_dim/{i}": kl_per_dim[i] for i in range(len(kl_per_dim))})
+        self._recent.append({name: value.detach() for name, value in terms.items()})
+        del self._recent[: -self.summary_window]
+        return loss
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        lr, betas, eps = (self.optimizer_settings[key] for key in ("lr", "betas", "eps"))
+        return torch.optim.Adam(self.parameters(), lr=lr, betas=tuple(betas), eps=eps)
+
+    def recent_means(self) -> dict[str, float]:
+        """Each loss term averaged over the last ``summary_window`` training steps."""
+        if not self._recent:
+            return {}
+        return {
+            name: float(torch.stack([terms[name] for terms in self._recent]).mean())
+            for name in self._recent[0]
+        }
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["batches_seen"] = self.batches_seen
+        checkpoint["torch_rng_state"] = torch.get_rng_state()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self.batches_seen = checkpoint["batches_seen"]
+        torch.set_rng_state(checkpoint["torch_rng_state"])
+
+
+def representation_function(
+    encoder: nn.Module, batch_size: int = 1024
+) -> Callable[[np.ndarray], np.ndarray]:
+    """``represent(observations) -> (n, D)``: the encoder mean, batched, without gradients.
+
+    The study scores the mean representation (``postprocess_configs/mean.gin``).
+    """
+    parameter = next(encoder.parameters())
+
+    @torch.no_grad()
+    def represent(observations: np.ndarray) -> np.ndarray:
+        was_training = encoder.training
+        encoder.eval()
+        codes = []
+        for start in range(0, len(observations), batch_size):
+            x = torch.as_tensor(observations[start : start + batch_size])
+            codes.append(encoder(x.to(parameter.device, parameter.dtype))[0].float().cpu())
+        encoder.train(was_training)
+        return torch.cat(codes).numpy()
+
+    return represent

@@ -1,0 +1,215 @@
+"""One run, end to end: compose the config, train, take the representation, score it, record it.
+
+``vae-study [overrides]`` (or ``-m`` for a sweep). The run's folder is
+``<paths.results>/<study>/runs/<run_id>/``; Hydra writes its own files (``.hydra/``, the log)
+there too, so everything about a run sits in one place keyed by its id.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+import numpy as np
+import torch
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from lightning.pytorch.callbacks import ModelCheckpoint
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+from torch.utils.data import DataLoader
+
+from vae_study.config import check_train_config, register_config
+from vae_study.data.ground_truth import GroundTruthData
+from vae_study.data.stream import BatchStream
+from vae_study.errors import ConfigError
+from vae_study.models.module import VAEModule, representation_function
+from vae_study.models.objectives import Likelihood
+from vae_study.results import RECORD_NAME, RunRecord, now, run_id
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+LAST_CHECKPOINT = "checkpoints/last.ckpt"
+WEIGHTS = "model.pt"
+
+log = logging.getLogger("vae_study")
+
+
+def _run_id_resolver(*, _root_: DictConfig) -> str:
+    return run_id(_root_, list(_root_.get("run_id_ignore", [])))
+
+
+OmegaConf.register_new_resolver("run_id", _run_id_resolver, replace=True)
+register_config()
+
+
+def instantiate_named(cfg: DictConfig, **kwargs: Any) -> Any:
+    """Instantiate a group's config; its ``name`` key is a label for records, not an argument."""
+    arguments = {key: value for key, value in cfg.items() if key != "name"}
+    return instantiate(arguments, **kwargs)
+
+
+def check_model_config(model: DictConfig) -> None:
+    strengths = list(model.strengths)
+    if not 0 <= model.strength < len(strengths):
+        raise ConfigError(
+            f"model.strength is an index into model.strengths {strengths}: "
+            f"use 0..{len(strengths) - 1}, got {model.strength}"
+        )
+    negative = [s for s in strengths if s < 0]
+    if negative:
+        raise ConfigError(f"model.strengths must be >= 0, got {negative} in {strengths}")
+
+
+def build_module(cfg: DictConfig, observation_shape: tuple[int, ...]) -> VAEModule:
+    encoder, decoder = instantiate_named(
+        cfg.arch, observation_shape=observation_shape, num_latent=cfg.train.num_latent
+    )
+    return VAEModule(
+        encoder=encoder,
+        decoder=decoder,
+        likelihood=Likelihood(cfg.model.likelihood, cfg.model.likelihood_sigma),
+        objective=instantiate(cfg.model.objective),
+        optimizer=OmegaConf.to_container(cfg.train.optimizer),
+    )
+
+
+def _stream_start(checkpoint: Path | None) -> int:
+    if checkpoint is None:
+        return 0
+    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
+    return int(state["batches_seen"])
+
+
+def _build(cfg: DictConfig) -> tuple[GroundTruthData, VAEModule]:
+    """Build data and model (seeded); config mistakes surface as one-line ``ConfigError``s."""
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    try:
+        data = instantiate_named(cfg.dataset)
+        return data, build_module(cfg, data.observation_shape)
+    except InstantiationException as error:
+        if isinstance(error.__cause__, ConfigError):
+            raise error.__cause__ from None
+        raise ConfigError(str(error).splitlines()[0]) from error
+    except OmegaConfBaseException as error:
+        raise ConfigError(str(error).splitlines()[0]) from error
+
+
+def train_and_evaluate(cfg: DictConfig) -> RunRecord:
+    """Run ``cfg`` unless its record already says ``done``; return the record it leaves.
+
+    Every setting is checked, and data and model are built, before any training starts.
+    """
+    check_train_config(cfg.train)
+    check_model_config(cfg.model)
+    identifier = run_id(cfg, list(cfg.run_id_ignore))
+    run_dir = Path(cfg.paths.run_dir)
+    record_path = run_dir / RECORD_NAME
+    if record_path.is_file():
+        previous = RunRecord.read(record_path)
+        if previous.status == "done":
+            log.info("run %s is done already (%s): skipping", identifier, record_path)
+            return previous
+    if cfg.train.threads is not None:
+        torch.set_num_threads(cfg.train.threads)
+    data, module = _build(cfg)
+
+    run_dir.mkdir(parents=True, exist_ok=True)
+    log_file = logging.FileHandler(run_dir / "run.log")
+    log_file.setFormatter(logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] %(message)s"))
+    logging.getLogger().addHandler(log_file)
+    try:
+        return _fit_and_score(cfg, identifier, run_dir, data, module)
+    finally:
+        logging.getLogger().removeHandler(log_file)
+        log_file.close()
+
+
+def _fit_and_score(
+    cfg: DictConfig, identifier: str, run_dir: Path, data: GroundTruthData, module: VAEModule
+) -> RunRecord:
+    record = RunRecord(
+        run_id=identifier, study=cfg.study, config=OmegaConf.to_container(cfg, resolve=True)
+    )
+    record.write(run_dir)
+    checkpoint = run_dir / LAST_CHECKPOINT
+    resume_from = checkpoint if checkpoint.is_file() else None
+    if resume_from is not None:
+        log.info("resuming run %s from %s", identifier, resume_from)
+
+    data_seed, metrics_seed = np.random.SeedSequence(cfg.seed).generate_state(2)
+    stream = BatchStream(data, cfg.train.batch_size, int(data_seed), _stream_start(resume_from))
+    logger = instantiate(cfg.logger) if cfg.logger else False
+    trainer = L.Trainer(
+        **cfg.trainer,
+        max_steps=cfg.train.steps,
+        logger=logger,
+        callbacks=[
+            ModelCheckpoint(
+                dirpath=checkpoint.parent,
+                save_last=True,
+                save_top_k=0,
+                every_n_train_steps=cfg.train.checkpoint_every,
+            )
+        ],
+        default_root_dir=run_dir,
+        num_sanity_val_steps=0,
+        enable_model_summary=False,
+    )
+    started = time.perf_counter()
+    try:
+        # The loader's own generator keeps it off the global torch RNG, whose state the
+        # checkpoint restores: a resumed run then draws the noise of an uninterrupted one.
+        loader = DataLoader(stream, batch_size=None, generator=torch.Generator())
+        trainer.fit(module, loader, ckpt_path=resume_from)
+        seconds = time.perf_counter() - started
+        record.train = {
+            "steps": module.batches_seen,
+            "seconds": seconds,
+            "final": module.recent_means(),
+        }
+        if cfg.metrics.names:
+            from vae_study.metrics import evaluate
+
+            represent = representation_function(module.encoder)
+            record.metrics = evaluate(
+                data, represent, list(cfg.metrics.names), int(metrics_seed), **cfg.metrics.params
+            )
+        record.status = "done"
+    except Exception as error:
+        record.status = "failed"
+        record.error = f"{type(error).__name__}: {error}"
+        record.train.setdefault("steps", module.batches_seen)
+        raise
+    finally:
+        record.finished = now()
+        record.write(run_dir)
+    if cfg.train.keep_weights:
+        torch.save(module.state_dict(), run_dir / WEIGHTS)
+    shutil.rmtree(checkpoint.parent, ignore_errors=True)
+    log.info("run %s done: %s", identifier, run_dir / RECORD_NAME)
+    return record
+
+
+@hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")
+def _hydra_main(cfg: DictConfig) -> Any:
+    try:
+        record = train_and_evaluate(cfg)
+    except ConfigError as error:
+        print(f"vae-study: config error: {error}", file=sys.stderr)
+        sys.exit(2)
+    return record.metrics
+
+
+def main() -> None:
+    """Console entry point (``vae-study``)."""
+    _hydra_main()
+
+
+if __name__ == "__main__":
+    main()
