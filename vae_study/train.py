@@ -23,6 +23,7 @@ from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
+from torch import nn
 from torch.utils.data import DataLoader
 
 from vae_study.config import check_train_config, register_config
@@ -67,12 +68,16 @@ def check_model_config(model: DictConfig) -> None:
 
 
 def build_module(cfg: DictConfig, observation_shape: tuple[int, ...]) -> VAEModule:
-    encoder, decoder = instantiate_named(
-        cfg.arch, observation_shape=observation_shape, num_latent=cfg.train.num_latent
-    )
-    return VAEModule(
-        encoder=encoder,
-        decoder=decoder,
+    """The configured model (``model.module``) over the configured architecture (``arch``)."""
+    architecture = instantiate_named(cfg.arch, _partial_=True)
+
+    def networks(num_latent: int) -> tuple[nn.Module, nn.Module]:
+        return architecture(observation_shape=tuple(observation_shape), num_latent=num_latent)
+
+    return instantiate(
+        cfg.model.module,
+        networks=networks,
+        num_latent=cfg.train.num_latent,
         likelihood=Likelihood(cfg.model.likelihood, cfg.model.likelihood_sigma),
         objective=instantiate(cfg.model.objective),
         optimizer=OmegaConf.to_container(cfg.train.optimizer),
@@ -176,7 +181,7 @@ def _fit_and_score(
         if cfg.metrics.names:
             from vae_study.metrics import evaluate
 
-            represent = representation_function(module.encoder)
+            represent = representation_function(module)
             record.metrics = evaluate(
                 data, represent, list(cfg.metrics.names), int(metrics_seed), **cfg.metrics.params
             )

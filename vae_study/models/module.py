@@ -27,21 +27,28 @@ class TrainingDiverged(RuntimeError):
     """The loss became NaN or infinite."""
 
 
+Networks = Callable[[int], tuple[nn.Module, nn.Module]]
+"""``networks(num_latent) -> (encoder, decoder)``: the configured architecture for one code size."""
+
+
 class VAEModule(L.LightningModule):
-    """Trains ``encoder``/``decoder`` under ``objective`` with Adam, on a stream of batches."""
+    """Trains an encoder/decoder pair under ``objective`` with Adam, on a stream of batches.
+
+    The encoder is Gaussian (it returns mean and log-variance); the code scored by the metrics
+    is the mean (:meth:`encode`).
+    """
 
     def __init__(
         self,
-        encoder: nn.Module,
-        decoder: nn.Module,
+        networks: Networks,
+        num_latent: int,
         likelihood: Likelihood,
         objective: Objective,
         optimizer: dict[str, Any],
         summary_window: int = 100,
     ) -> None:
         super().__init__()
-        self.encoder = encoder
-        self.decoder = decoder
+        self.encoder, self.decoder = networks(num_latent)
         self.likelihood = likelihood
         self.objective = objective
         self.optimizer_settings = dict(optimizer)
@@ -63,16 +70,25 @@ class VAEModule(L.LightningModule):
             kl=gaussian_kl(mean, log_var),
         )
 
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """The representation of a batch: the encoder mean, (n, D)."""
+        return self.encoder(x)[0]
+
+    def diagnostics(self, out: Forward) -> dict[str, torch.Tensor]:
+        """Extra quantities of a forward pass to log and summarise (none for a flat VAE)."""
+        return {}
+
     def training_step(self, batch: torch.Tensor, batch_idx: int) -> torch.Tensor:
         out = self.forward_pass(batch)
         terms = self.objective(out, self.batches_seen)
-        loss = terms["loss"]
+        loss = terms["loss"] + terms.get("adversary_loss", 0.0)
         if not torch.isfinite(loss):
             raise TrainingDiverged(
                 f"training diverged: loss is {loss.item()} at step {self.batches_seen}; "
                 "lower train.optimizer.lr or the regularisation strength"
             )
         self.batches_seen += 1
+        terms.update(self.diagnostics(out))
         self.log_dict({f"train/{name}": value for name, value in terms.items()}, prog_bar=False)
         self.log("loss", loss, prog_bar=True, logger=False)
         kl_per_dim = out.kl.detach().mean(0)
@@ -82,8 +98,15 @@ class VAEModule(L.LightningModule):
         return loss
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
+        """One Adam: the model's parameters with the study's settings, plus any parameter
+        groups the objective brings with settings of their own (FactorVAE's discriminator)."""
+        extra = self.objective.parameter_groups()
+        claimed = {id(p) for group in extra for p in group["params"]}
+        model = [p for p in self.parameters() if id(p) not in claimed]
         lr, betas, eps = (self.optimizer_settings[key] for key in ("lr", "betas", "eps"))
-        return torch.optim.Adam(self.parameters(), lr=lr, betas=tuple(betas), eps=eps)
+        return torch.optim.Adam(
+            [{"params": model}, *extra], lr=lr, betas=tuple(betas), eps=eps
+        )
 
     def recent_means(self) -> dict[str, float]:
         """Each loss term averaged over the last ``summary_window`` training steps."""
@@ -104,23 +127,23 @@ class VAEModule(L.LightningModule):
 
 
 def representation_function(
-    encoder: nn.Module, batch_size: int = 1024
+    module: VAEModule, batch_size: int = 1024
 ) -> Callable[[np.ndarray], np.ndarray]:
-    """``represent(observations) -> (n, D)``: the encoder mean, batched, without gradients.
+    """``represent(observations) -> (n, D)``: the module's code, batched, without gradients.
 
     The study scores the mean representation (``postprocess_configs/mean.gin``).
     """
-    parameter = next(encoder.parameters())
+    parameter = next(module.parameters())
 
     @torch.no_grad()
     def represent(observations: np.ndarray) -> np.ndarray:
-        was_training = encoder.training
-        encoder.eval()
+        was_training = module.training
+        module.eval()
         codes = []
         for start in range(0, len(observations), batch_size):
             x = torch.as_tensor(observations[start : start + batch_size])
-            codes.append(encoder(x.to(parameter.device, parameter.dtype))[0].float().cpu())
-        encoder.train(was_training)
+            codes.append(module.encode(x.to(parameter.device, parameter.dtype)).float().cpu())
+        module.train(was_training)
         return torch.cat(codes).numpy()
 
     return represent

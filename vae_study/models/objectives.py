@@ -8,7 +8,8 @@ per-pixel mean would silently divide the reconstruction by 4096 and so rescale b
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
@@ -82,18 +83,34 @@ class Forward:
     z: torch.Tensor  # (n, D) sampled code
     decoded: torch.Tensor  # decoder output: logits or Gaussian mean, shaped like x
     recon: torch.Tensor  # (n,) negative log-likelihood per observation
-    kl: torch.Tensor  # (n, D) KL per observation and latent dimension
+    kl: torch.Tensor  # (n, D) closed-form KL of the top latent layer to N(0, I)
+    # Hierarchical models: one (n,) single-sample estimate of log q(h^l|.) - log p(h^l|h^l+1)
+    # per lower layer l = 1 .. L-1 (empty for a flat VAE).
+    kl_lower: list[torch.Tensor] = field(default_factory=list)
+
+    def total_kl(self) -> torch.Tensor:
+        """Every KL-like term, summed over dimensions and layers, averaged over the batch."""
+        kl = self.kl.sum(1).mean()
+        for term in self.kl_lower:
+            kl = kl + term.mean()
+        return kl
 
 
 class Objective(nn.Module):
     """A training objective: maps a forward pass (and the step) to named loss terms.
 
-    ``__call__`` returns a dict with at least ``loss`` (minimised), ``recon`` and ``kl``
-    (batch means of the summed terms); every entry is logged.
+    ``__call__`` returns a dict with at least ``loss`` (the model's objective), ``recon`` and
+    ``kl`` (batch means of the summed terms); every entry is logged. An objective with an
+    adversary (FactorVAE) also returns ``adversary_loss``, minimised by the adversary's own
+    parameter group (:meth:`parameter_groups`) in the same optimiser step.
     """
 
     def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
         raise NotImplementedError
+
+    def parameter_groups(self) -> list[dict]:
+        """Extra optimiser parameter groups (with their own Adam settings) for this objective."""
+        return []
 
 
 def _check_non_negative(name: str, value: float) -> float:
@@ -113,5 +130,201 @@ class BetaVAE(Objective):
 
     def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
         recon = out.recon.mean()
-        kl = out.kl.sum(1).mean()
+        kl = out.total_kl()
         return {"loss": recon + self.beta * kl, "recon": recon, "kl": kl}
+
+
+class AnnealedVAE(Objective):
+    """AnnealedVAE (Burgess et al. 2018, Eq. 8): recon + gamma * |KL - C|.
+
+    The capacity C grows linearly from 0 to ``c_max`` over ``iteration_threshold`` steps, then
+    stays (the reference's ``anneal``: C = min(c_max, c_max * step / iteration_threshold)).
+    """
+
+    def __init__(self, c_max: float, gamma: float = 1000.0, iteration_threshold: int = 100_000):
+        super().__init__()
+        self.c_max = _check_non_negative("c_max", c_max)
+        self.gamma = _check_non_negative("gamma", gamma)
+        if iteration_threshold <= 0:
+            raise ConfigError(
+                f"model.objective.iteration_threshold must be positive, got {iteration_threshold}"
+            )
+        self.iteration_threshold = iteration_threshold
+
+    def capacity(self, step: int) -> float:
+        return min(self.c_max, self.c_max * step / self.iteration_threshold)
+
+    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+        recon = out.recon.mean()
+        kl = out.total_kl()
+        capacity = self.capacity(step)
+        loss = recon + self.gamma * (kl - capacity).abs()
+        return {"loss": loss, "recon": recon, "kl": kl, "capacity": kl.new_tensor(capacity)}
+
+
+def shuffle_codes(z: torch.Tensor) -> torch.Tensor:
+    """Permute each latent dimension independently across the batch (FactorVAE, Alg. 2).
+
+    The result has the same marginal in every dimension as ``z`` but independent dimensions: a
+    sample of prod_j q(z_j).
+    """
+    n, d = z.shape
+    order = torch.argsort(torch.rand(n, d, device=z.device), dim=0)  # one permutation per column
+    return torch.gather(z, 0, order)
+
+
+def fc_discriminator(num_latent: int, width: int = 1000, depth: int = 6) -> nn.Sequential:
+    """The reference's ``fc_discriminator``: 6 dense layers of 1000 with leaky ReLU, 2 logits."""
+    layers: list[nn.Module] = []
+    features = num_latent
+    for _ in range(depth):
+        layers += [nn.Linear(features, width), nn.LeakyReLU(0.2)]
+        features = width
+    layers.append(nn.Linear(features, 2))
+    return nn.Sequential(*layers)
+
+
+class FactorVAE(Objective):
+    """FactorVAE (Kim and Mnih 2018, Eq. 2): recon + KL + gamma * TC, TC from a discriminator.
+
+    TC is estimated as the batch mean of logit_0 - logit_1 of a discriminator that tells codes
+    ``z`` (class 0) from codes shuffled per dimension (class 1). As in the reference
+    (``vae.py: FactorVAE``), the discriminator sees the same batch, its loss is
+    -(0.5 E log p_0(z) + 0.5 E log p_1(shuffled z)), and both parts are updated in the same step
+    from the same parameters: the VAE group with the VAE's Adam, the discriminator group with its
+    own Adam (lr 1e-4, betas 0.5/0.9). The TC term moves only the encoder (the discriminator's
+    parameters are held fixed in it) and the discriminator loss moves only the discriminator.
+    """
+
+    def __init__(
+        self,
+        gamma: float,
+        num_latent: int = 10,
+        discriminator_optimizer: dict | None = None,
+    ) -> None:
+        super().__init__()
+        self.gamma = _check_non_negative("gamma", gamma)
+        self.discriminator = fc_discriminator(num_latent)
+        self.discriminator_optimizer = dict(
+            discriminator_optimizer or {"lr": 1e-4, "betas": (0.5, 0.9), "eps": 1e-8}
+        )
+
+    def parameter_groups(self) -> list[dict]:
+        settings = dict(self.discriminator_optimizer)
+        settings["betas"] = tuple(settings["betas"])
+        return [{"params": list(self.discriminator.parameters()), **settings}]
+
+    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+        recon = out.recon.mean()
+        kl = out.total_kl()
+        fixed = {name: p.detach() for name, p in self.discriminator.named_parameters()}
+        logits = torch.func.functional_call(self.discriminator, fixed, (out.z,))
+        tc = (logits[:, 0] - logits[:, 1]).mean()
+
+        codes = out.z.detach()
+        both = self.discriminator(torch.cat([codes, shuffle_codes(codes)]))  # (2n, 2)
+        n = len(codes)
+        log_p = torch.log_softmax(both, dim=1)
+        adversary_loss = -0.5 * (log_p[:n, 0].mean() + log_p[n:, 1].mean())
+        accuracy = torch.cat([both[:n].argmax(1) == 0, both[n:].argmax(1) == 1]).float().mean()
+        return {
+            "loss": recon + kl + self.gamma * tc,
+            "recon": recon,
+            "kl": kl,
+            "tc": tc,
+            "adversary_loss": adversary_loss,
+            "discriminator_accuracy": accuracy,
+        }
+
+
+def dip_penalty(covariance: torch.Tensor, lambda_od: float, lambda_d: float) -> torch.Tensor:
+    """lambda_od * sum(offdiag^2) + lambda_d * sum((diag - 1)^2) (DIP-VAE, Eq. 6-7)."""
+    diagonal = torch.diagonal(covariance)
+    off_diagonal = covariance - torch.diag(diagonal)
+    return lambda_od * off_diagonal.pow(2).sum() + lambda_d * (diagonal - 1).pow(2).sum()
+
+
+def covariance_of_means(mean: torch.Tensor) -> torch.Tensor:
+    """Cov[mu] = E[mu mu^T] - E[mu] E[mu]^T over the batch (biased, as in the reference)."""
+    centred = mean - mean.mean(0, keepdim=True)
+    return centred.T @ centred / len(mean)
+
+
+class DIPVAE(Objective):
+    """DIP-VAE (Kumar et al. 2018): recon + KL + a penalty pushing a covariance to the identity.
+
+    Type ``i`` penalises Cov[mu(x)]; type ``ii`` penalises Cov[mu(x)] + E[diag sigma^2(x)], the
+    covariance of the aggregate posterior. lambda_d = lambda_d_factor * lambda_od; the study uses
+    lambda_d_factor = 10 (i) and 1 (ii).
+    """
+
+    def __init__(self, lambda_od: float, lambda_d_factor: float, dip_type: str = "i") -> None:
+        super().__init__()
+        if dip_type not in ("i", "ii"):
+            raise ConfigError(f"model.objective.dip_type must be 'i' or 'ii', got '{dip_type}'")
+        self.lambda_od = _check_non_negative("lambda_od", lambda_od)
+        self.lambda_d = self.lambda_od * _check_non_negative("lambda_d_factor", lambda_d_factor)
+        self.dip_type = dip_type
+
+    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+        recon = out.recon.mean()
+        kl = out.total_kl()
+        covariance = covariance_of_means(out.mean)
+        if self.dip_type == "ii":
+            covariance = covariance + torch.diag(out.log_var.exp().mean(0))
+        penalty = dip_penalty(covariance, self.lambda_od, self.lambda_d)
+        return {"loss": recon + kl + penalty, "recon": recon, "kl": kl, "dip_penalty": penalty}
+
+
+def gaussian_log_density(
+    samples: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor
+) -> torch.Tensor:
+    """log N(samples; mean, exp(log_var)) elementwise."""
+    return -0.5 * ((samples - mean).pow(2) * torch.exp(-log_var) + log_var + math.log(2 * math.pi))
+
+
+def total_correlation(z: torch.Tensor, mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
+    """Minibatch estimate of TC(q(z)) = E_j[log q(z_j) - sum_l log q(z_jl)] (Chen et al. 2018).
+
+    q is approximated by the batch mixture (1/n) sum_i q(. | x_i), as in the reference
+    (``vae.py: total_correlation``). The reference drops the constant (D - 1) log n that the
+    1/n factors contribute; we keep it, so that a batch with independent codes gives about 0
+    (the gradient, and so training, is the same either way).
+    """
+    n, d = z.shape
+    log_q = gaussian_log_density(z[:, None, :], mean[None, :, :], log_var[None, :, :])  # (j, i, l)
+    log_q_product = torch.logsumexp(log_q, dim=1).sum(1)  # (j,) sum_l log sum_i q(z_jl | x_i)
+    log_q_joint = torch.logsumexp(log_q.sum(2), dim=1)  # (j,) log sum_i q(z_j | x_i)
+    return (log_q_joint - log_q_product).mean() + (d - 1) * math.log(n)
+
+
+class BetaTCVAE(Objective):
+    """beta-TC-VAE (Chen et al. 2018, Eq. 5 with alpha = gamma = 1): recon + KL + (beta - 1) TC."""
+
+    def __init__(self, beta: float) -> None:
+        super().__init__()
+        self.beta = _check_non_negative("beta", beta)
+
+    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+        recon = out.recon.mean()
+        kl = out.total_kl()
+        tc = total_correlation(out.z, out.mean, out.log_var)
+        return {"loss": recon + kl + (self.beta - 1.0) * tc, "recon": recon, "kl": kl, "tc": tc}
+
+
+class AutoencoderObjective(Objective):
+    """A deterministic autoencoder's loss: recon + l1 * sum |z| (a sparsity penalty on the code)."""
+
+    def __init__(self, l1: float = 0.0) -> None:
+        super().__init__()
+        self.l1 = _check_non_negative("l1", l1)
+
+    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+        recon = out.recon.mean()
+        sparsity = out.z.abs().sum(1).mean()
+        return {
+            "loss": recon + self.l1 * sparsity,
+            "recon": recon,
+            "kl": out.kl.sum(1).mean(),
+            "l1": sparsity,
+        }
