@@ -25,6 +25,10 @@ The variants follow disentanglement_lib ``dsprites.py``: ``ColorDSprites`` multi
 by one RGB colour per observation drawn from uniform(0.5, 1); ``NoisyDSprites`` adds
 uniform(0, 1) noise per pixel and channel and clips at 1, so the sprite stays white and the
 background becomes noise. Both draw their nuisance from the same generator after the factors.
+``ScreamDSprites`` (same file of the reference, ``ScreamDSprites``) draws the sprite over a patch of
+Munch's *The Scream*: the user's ``scream.jpg`` is thumbnailed to fit 350x274 and scaled to [0, 1];
+per observation a random 64x64 crop and a uniform(0, 1) RGB colour give the background
+(crop + colour) / 2, and sprite pixels take the inverted background, 1 - background.
 """
 
 from __future__ import annotations
@@ -33,7 +37,9 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+from PIL import Image
 
+from vae_study.data.files import DataFileError, download_hint
 from vae_study.data.ground_truth import FactorGridData
 from vae_study.errors import ConfigError
 
@@ -252,3 +258,57 @@ class NoisyDSprites(DSprites):
     def colorize(self, masks: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         noise = rng.uniform(0.0, 1.0, size=(len(masks), 3, *masks.shape[2:])).astype(np.float32)
         return np.minimum(masks + noise, 1.0)
+
+
+SCREAM_URL = "https://upload.wikimedia.org/wikipedia/commons/f/f4/The_Scream.jpg"
+SCREAM_THUMBNAIL = (350, 274)  # (width, height) the picture is fitted into, as in the reference
+
+
+def load_scream(path: str | Path | None) -> np.ndarray:
+    """The Scream as (H, W, 3) float32 in [0, 1], thumbnailed to fit 350x274 (keeps its aspect)."""
+    hint = download_hint("scream_dsprites", SCREAM_URL)
+    if path is None:
+        raise DataFileError(f"dataset.scream_path is not set: point it to scream.jpg. {hint}")
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise DataFileError(f"dataset.scream_path: no file at '{path}' (scream.jpg). {hint}")
+    try:
+        with Image.open(path) as picture:
+            image = picture.convert("RGB")
+    except OSError as error:
+        raise DataFileError(
+            f"dataset.scream_path: '{path}' is not a readable image ({error}). {hint}"
+        ) from error
+    image.thumbnail(SCREAM_THUMBNAIL)
+    if min(image.size) <= IMAGE_SIZE:
+        raise DataFileError(
+            f"dataset.scream_path: '{path}' is {image.width}x{image.height} after fitting it into "
+            f"350x274; a {IMAGE_SIZE}x{IMAGE_SIZE} crop needs more. Use the full-size picture."
+        )
+    return np.asarray(image, dtype=np.float32) / np.float32(255)
+
+
+class ScreamDSprites(DSprites):
+    """The sprite drawn inverted over a random patch of The Scream mixed with a random colour."""
+
+    num_channels = 3
+
+    def __init__(
+        self, path: str | Path | None = None, scream_path: str | Path | None = None
+    ) -> None:
+        super().__init__(path)
+        self.scream = load_scream(scream_path)
+
+    def colorize(self, masks: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        n = len(masks)
+        height, width, _ = self.scream.shape
+        # The reference draws randint(0, H - 64): the last crop position is never used.
+        top = rng.integers(0, height - IMAGE_SIZE, size=n)
+        left = rng.integers(0, width - IMAGE_SIZE, size=n)
+        colours = rng.uniform(0.0, 1.0, size=(n, 1, 1, 3)).astype(np.float32)
+        offsets = np.arange(IMAGE_SIZE)
+        rows = (top[:, None] + offsets)[:, :, None]  # (n, 64, 1)
+        cols = (left[:, None] + offsets)[:, None, :]  # (n, 1, 64)
+        background = (self.scream[rows, cols] + colours) / 2  # (n, 64, 64, 3)
+        background = background.transpose(0, 3, 1, 2)  # (n, 3, 64, 64)
+        return np.where(masks == 1, 1 - background, background)

@@ -7,6 +7,11 @@ channels-first ``(n, C, H, W)`` float32 arrays in [0, 1], the layout torch expec
 
 Factors are integer indices ``0 .. factor_sizes[k] - 1``; what a value *means* (a scale of 0.5, an
 angle of pi) is the data set's business, exposed through its own attributes.
+
+``supports_interventions`` says whether ``sample_observations_from_factors`` can render chosen
+factors. It is True on grid data sets; a data set whose factors are not a grid (CelebA's 40
+attributes) sets it False and raises :class:`NotAGridError` from that method, so the metrics that
+need interventions report themselves as not applicable.
 """
 
 from __future__ import annotations
@@ -39,6 +44,32 @@ class GroundTruthData(Protocol):
         ...
 
 
+class NotAGridError(NotImplementedError):
+    """The data set's factors are not a grid: observations of chosen factors cannot be drawn."""
+
+
+def check_factor_array(
+    factors: np.ndarray, names: tuple[str, ...], sizes: tuple[int, ...]
+) -> np.ndarray:
+    """Validate factor indices of shape (n, K) against ``sizes`` and return them as int64."""
+    factors = np.asarray(factors)
+    if factors.ndim != 2 or factors.shape[1] != len(sizes):
+        raise ValueError(
+            f"factors must have shape (n, {len(sizes)}) for factors {names}, got {factors.shape}"
+        )
+    if not np.issubdtype(factors.dtype, np.integer):
+        raise ValueError(f"factors must be integer indices, got dtype {factors.dtype}")
+    limits = np.asarray(sizes)
+    bad = (factors < 0) | (factors >= limits)
+    if bad.any():
+        k = int(np.argwhere(bad)[0, 1])
+        raise ValueError(
+            f"factor '{names[k]}' must lie in 0..{limits[k] - 1}, "
+            f"got values {np.unique(factors[bad[:, k], k])[:5].tolist()}"
+        )
+    return factors.astype(np.int64, copy=False)
+
+
 class FactorGridData:
     """Base class for data sets whose factors form a full grid (every combination exists).
 
@@ -51,6 +82,7 @@ class FactorGridData:
     factor_names: tuple[str, ...]
     factor_sizes: tuple[int, ...]
     observation_shape: tuple[int, ...]
+    supports_interventions = True
 
     @property
     def num_factors(self) -> int:
@@ -73,20 +105,4 @@ class FactorGridData:
 
     def check_factors(self, factors: np.ndarray) -> np.ndarray:
         """Validate a factor array against this data set's grid and return it as int64."""
-        factors = np.asarray(factors)
-        if factors.ndim != 2 or factors.shape[1] != self.num_factors:
-            raise ValueError(
-                f"factors must have shape (n, {self.num_factors}) for factors {self.factor_names}, "
-                f"got {factors.shape}"
-            )
-        if not np.issubdtype(factors.dtype, np.integer):
-            raise ValueError(f"factors must be integer indices, got dtype {factors.dtype}")
-        sizes = np.asarray(self.factor_sizes)
-        bad = (factors < 0) | (factors >= sizes)
-        if bad.any():
-            k = int(np.argwhere(bad)[0, 1])
-            raise ValueError(
-                f"factor '{self.factor_names[k]}' must lie in 0..{sizes[k] - 1}, "
-                f"got values {np.unique(factors[bad[:, k], k])[:5].tolist()}"
-            )
-        return factors.astype(np.int64, copy=False)
+        return check_factor_array(factors, self.factor_names, self.factor_sizes)
