@@ -14,6 +14,7 @@ from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, OmegaConf
 
 from vae_study.errors import ConfigError
+from vae_study.tracking import wandb_mode
 
 
 @dataclass
@@ -35,6 +36,11 @@ class TrainConfig:
 
 
 @dataclass
+class StudyConfig:
+    name: str = MISSING
+
+
+@dataclass
 class PathsConfig:
     results: str = MISSING
     run_dir: str = MISSING
@@ -43,7 +49,7 @@ class PathsConfig:
 @dataclass
 class Config:
     seed: int = MISSING
-    study: str = MISSING
+    study: StudyConfig = field(default_factory=StudyConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     paths: PathsConfig = field(default_factory=PathsConfig)
     run_id_ignore: list[str] = MISSING
@@ -63,10 +69,12 @@ def register_config() -> None:
     """Register the schema (``schema`` in ``conf/train.yaml``'s defaults list) and the resolvers.
 
     ``${index:LIST,I}`` picks element I of a list: the models pick their strength with it,
-    ``${index:${model.strengths},${model.strength}}``.
+    ``${index:${model.strengths},${model.strength}}``. ``${wandb_mode:}`` is W&B's mode
+    (:func:`vae_study.tracking.wandb_mode`).
     """
     ConfigStore.instance().store(name="schema", node=Config)
     OmegaConf.register_new_resolver("index", _index, replace=True)
+    OmegaConf.register_new_resolver("wandb_mode", wandb_mode, replace=True)
 
 
 def check_train_config(train: Any) -> None:

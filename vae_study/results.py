@@ -2,18 +2,23 @@
 
 A record lives at ``<paths.results>/<study>/runs/<run_id>/record.json`` and holds ``run_id``,
 ``study``, ``status`` (``running`` | ``done`` | ``failed``), the resolved ``config``, ``metrics``,
-``train`` (final loss terms, steps, seconds), ``versions`` and ``error``. It is written to a
+``train`` (final loss terms, steps, seconds), ``versions``, ``error`` and ``model_num`` (the
+reference study's number for the same run, when it has one). It is written to a
 temporary file in the same folder and renamed over the old one, so a reader never sees half a
 record, whatever kills the writer.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import logging
 import os
 import platform
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -24,13 +29,17 @@ from omegaconf import DictConfig, OmegaConf
 
 Status = Literal["running", "done", "failed"]
 RECORD_NAME = "record.json"
+LOCK_NAME = "run.lock"
+
+log = logging.getLogger(__name__)
 
 
-def run_id(cfg: DictConfig, ignore: list[str] | tuple[str, ...] = ()) -> str:
-    """A stable 12-hex-digit hash of the resolved config without the ``ignore`` keys.
+def identity(cfg: DictConfig, ignore: list[str] | tuple[str, ...] = ()) -> dict[str, Any]:
+    """The resolved config without the ``ignore`` keys: what a run's id is a hash of.
 
     ``ignore`` holds dotted keys (``logger``, ``trainer.enable_progress_bar``, ...) that do not
-    change what a run computes, so moving a run to another machine or logger keeps its id.
+    change what a run computes, so moving a run to another machine or logger keeps its id. They
+    are dropped before resolving, so interpolations under them are never evaluated.
     """
     container = OmegaConf.to_container(cfg, resolve=False)
     for key in ignore:
@@ -40,9 +49,48 @@ def run_id(cfg: DictConfig, ignore: list[str] | tuple[str, ...] = ()) -> str:
             node = node.get(parent) if isinstance(node, dict) else None
         if isinstance(node, dict):
             node.pop(leaf, None)
-    resolved = OmegaConf.to_container(OmegaConf.create(container), resolve=True)
+    return OmegaConf.to_container(OmegaConf.create(container), resolve=True)
+
+
+def hash_identity(resolved: dict[str, Any]) -> str:
+    """A stable 12-hex-digit hash of a resolved config (see :func:`identity`)."""
     text = json.dumps(resolved, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def run_id(cfg: DictConfig, ignore: list[str] | tuple[str, ...] = ()) -> str:
+    """A run's id: the hash of its resolved config without the ``ignore`` keys."""
+    return hash_identity(identity(cfg, ignore))
+
+
+# The reference's orders (unsupervised_study_v1/sweep.py: h.product([datasets, arch, models,
+# seeds]), first factor slowest), keyed by our config names.
+REFERENCE_DATASETS = (
+    "dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites", "smallnorb", "cars3d",
+    "shapes3d",
+)  # fmt: skip
+REFERENCE_MODELS = (
+    "beta_vae", "factor_vae", "dip_vae_i", "dip_vae_ii", "beta_tcvae", "annealed_vae",
+)  # fmt: skip
+REFERENCE_SEEDS = 50
+
+
+def reference_model_num(dataset: str, model: str, strength: int, seed: int) -> int | None:
+    """The reference study's ``model_num`` of a run, or None if the run is not in that study.
+
+    model_num = 1800 * dataset + 300 * model + 50 * strength + seed, in the reference's orders
+    of data sets and models, so records line up with the released models and the paper.
+    """
+    if dataset not in REFERENCE_DATASETS or model not in REFERENCE_MODELS:
+        return None
+    if not (0 <= strength < 6 and 0 <= seed < REFERENCE_SEEDS):
+        return None
+    return (
+        1800 * REFERENCE_DATASETS.index(dataset)
+        + 300 * REFERENCE_MODELS.index(model)
+        + 50 * strength
+        + seed
+    )
 
 
 def package_versions() -> dict[str, str]:
@@ -72,6 +120,7 @@ class RunRecord:
     train: dict[str, Any] = field(default_factory=dict)
     versions: dict[str, str] = field(default_factory=package_versions)
     error: str | None = None
+    model_num: int | None = None
     started: str = field(default_factory=now)
     finished: str | None = None
     host: str = field(default_factory=platform.node)
@@ -100,3 +149,42 @@ class RunRecord:
         if path.is_dir():
             path = path / RECORD_NAME
         return cls(**json.loads(path.read_text()))
+
+
+def finished_record(record_path: Path) -> RunRecord | None:
+    """The run's record if it says ``done``; an unreadable record counts as not done."""
+    try:
+        record = RunRecord.read(record_path)
+    except FileNotFoundError:
+        return None
+    except (ValueError, TypeError) as error:
+        log.warning("record %s is unreadable (%s): running again", record_path, error)
+        return None
+    return record if record.status == "done" else None
+
+
+@contextmanager
+def exclusive(run_dir: Path) -> Iterator[bool]:
+    """Hold the run's lock file while the block runs; yields False if another process holds it.
+
+    The lock (``flock``) dies with its process, so a killed run never leaves a stale lock, and
+    two launches of the same run at once train it once.
+    """
+    with (run_dir / LOCK_NAME).open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def lock_held(run_dir: Path) -> bool:
+    """Whether a process is running the run in ``run_dir`` right now."""
+    if not (run_dir / LOCK_NAME).is_file():
+        return False
+    with exclusive(run_dir) as acquired:
+        return not acquired

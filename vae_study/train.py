@@ -8,6 +8,7 @@ there too, so everything about a run sits in one place keyed by its id.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import sys
 import time
@@ -18,9 +19,11 @@ import hydra
 import lightning as L
 import numpy as np
 import torch
+from hydra.core.hydra_config import HydraConfig
 from hydra.errors import InstantiationException
 from hydra.utils import instantiate
 from lightning.pytorch.callbacks import ModelCheckpoint
+from lightning.pytorch.plugins.environments import SLURMEnvironment
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 from torch import nn
@@ -32,7 +35,16 @@ from vae_study.data.stream import BatchStream
 from vae_study.errors import ConfigError
 from vae_study.models.module import VAEModule, representation_function
 from vae_study.models.objectives import Likelihood
-from vae_study.results import RECORD_NAME, RunRecord, now, run_id
+from vae_study.results import (
+    RECORD_NAME,
+    RunRecord,
+    exclusive,
+    finished_record,
+    now,
+    reference_model_num,
+    run_id,
+)
+from vae_study.tracking import finish, log_config
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 LAST_CHECKPOINT = "checkpoints/last.ckpt"
@@ -105,41 +117,73 @@ def _build(cfg: DictConfig) -> tuple[GroundTruthData, VAEModule]:
         raise ConfigError(str(error).splitlines()[0]) from error
 
 
-def train_and_evaluate(cfg: DictConfig) -> RunRecord:
+def torch_threads(configured: int | None) -> int | None:
+    """Torch threads for this job: ``train.threads`` if set, else the job's share of the cores.
+
+    Under Slurm the share is ``SLURM_CPUS_PER_TASK``; under the local parallel launcher
+    (``hydra/launcher=local``, joblib) it is cores // n_jobs, so parallel jobs never
+    oversubscribe the machine. Otherwise None: torch's default, every core.
+    """
+    if configured is not None:
+        return configured
+    if "SLURM_CPUS_PER_TASK" in os.environ:
+        return int(os.environ["SLURM_CPUS_PER_TASK"])
+    cores = os.cpu_count() or 1
+    if HydraConfig.initialized():
+        n_jobs = HydraConfig.get().launcher.get("n_jobs")
+        if n_jobs:
+            return max(1, cores // (cores if n_jobs < 0 else n_jobs))
+    return None
+
+
+def train_and_evaluate(cfg: DictConfig) -> RunRecord | None:
     """Run ``cfg`` unless its record already says ``done``; return the record it leaves.
 
-    Every setting is checked, and data and model are built, before any training starts.
+    Every setting is checked, and data and model are built, before any training starts. Returns
+    None when another process is running the same run right now (its lock is held).
     """
     check_train_config(cfg.train)
     check_model_config(cfg.model)
     identifier = run_id(cfg, list(cfg.run_id_ignore))
     run_dir = Path(cfg.paths.run_dir)
     record_path = run_dir / RECORD_NAME
-    if record_path.is_file():
-        previous = RunRecord.read(record_path)
-        if previous.status == "done":
-            log.info("run %s is done already (%s): skipping", identifier, record_path)
-            return previous
-    if cfg.train.threads is not None:
-        torch.set_num_threads(cfg.train.threads)
-    data, module = _build(cfg)
-
+    if (done := finished_record(record_path)) is not None:
+        log.info("run %s is done already (%s): skipping", identifier, record_path)
+        return done
     run_dir.mkdir(parents=True, exist_ok=True)
-    log_file = logging.FileHandler(run_dir / "run.log")
-    log_file.setFormatter(logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] %(message)s"))
-    logging.getLogger().addHandler(log_file)
-    try:
-        return _fit_and_score(cfg, identifier, run_dir, data, module)
-    finally:
-        logging.getLogger().removeHandler(log_file)
-        log_file.close()
+    with exclusive(run_dir) as acquired:
+        if not acquired:
+            log.info("run %s is running in another process (%s): skipping", identifier, run_dir)
+            return None
+        if (done := finished_record(record_path)) is not None:
+            log.info("run %s finished in another process (%s): skipping", identifier, record_path)
+            return done
+        threads = torch_threads(cfg.train.threads)
+        if threads is not None:
+            torch.set_num_threads(threads)
+        data, module = _build(cfg)
+        log_file = logging.FileHandler(run_dir / "run.log")
+        log_file.setFormatter(
+            logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] %(message)s")
+        )
+        logging.getLogger().addHandler(log_file)
+        try:
+            return _fit_and_score(cfg, identifier, run_dir, data, module)
+        finally:
+            logging.getLogger().removeHandler(log_file)
+            log_file.close()
 
 
 def _fit_and_score(
     cfg: DictConfig, identifier: str, run_dir: Path, data: GroundTruthData, module: VAEModule
 ) -> RunRecord:
     record = RunRecord(
-        run_id=identifier, study=cfg.study, config=OmegaConf.to_container(cfg, resolve=True)
+        run_id=identifier,
+        study=cfg.study.name,
+        config=OmegaConf.to_container(cfg, resolve=True),
+        model_num=reference_model_num(
+            cfg.dataset.name, cfg.model.name, cfg.model.strength, cfg.seed
+        ),
     )
     record.write(run_dir)
     checkpoint = run_dir / LAST_CHECKPOINT
@@ -149,11 +193,14 @@ def _fit_and_score(
 
     data_seed, metrics_seed = np.random.SeedSequence(cfg.seed).generate_state(2)
     stream = BatchStream(data, cfg.train.batch_size, int(data_seed), _stream_start(resume_from))
-    logger = instantiate(cfg.logger) if cfg.logger else False
+    logger = instantiate(cfg.logger) if cfg.logger else None
+    log_config(logger, record.config)
     trainer = L.Trainer(
         **cfg.trainer,
         max_steps=cfg.train.steps,
-        logger=logger,
+        logger=logger or False,
+        # submitit requeues preempted Slurm tasks; Lightning must not requeue them a second time
+        plugins=[SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else None,
         callbacks=[
             ModelCheckpoint(
                 dirpath=checkpoint.parent,
@@ -176,6 +223,7 @@ def _fit_and_score(
         record.train = {
             "steps": module.batches_seen,
             "seconds": seconds,
+            "threads": torch.get_num_threads(),
             "final": module.recent_means(),
         }
         if cfg.metrics.names:
@@ -194,6 +242,7 @@ def _fit_and_score(
     finally:
         record.finished = now()
         record.write(run_dir)
+        finish(logger, record)
     if cfg.train.keep_weights:
         torch.save(module.state_dict(), run_dir / WEIGHTS)
     shutil.rmtree(checkpoint.parent, ignore_errors=True)
@@ -208,7 +257,7 @@ def _hydra_main(cfg: DictConfig) -> Any:
     except ConfigError as error:
         print(f"vae-study: config error: {error}", file=sys.stderr)
         sys.exit(2)
-    return record.metrics
+    return None if record is None else record.metrics
 
 
 def main() -> None:

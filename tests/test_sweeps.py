@@ -1,0 +1,127 @@
+"""Studies as sweeps: expansion, status, failures inside a sweep, concurrency, parallel jobs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from vae_study.results import RunRecord, reference_model_num
+
+# A sweep of the smallest real runs: MLP on procedural dSprites, a few steps, no metrics.
+FAST = [
+    "study=mini", "model=beta_vae", "model.strength=0", "train.steps=5", "arch=mlp",
+    "arch.hidden=[32]", "metrics=none", "logger=none", "trainer.enable_progress_bar=false",
+]  # fmt: skip
+
+
+def run(console_script: Path, name: str, *args: str, timeout: float = 300):
+    executable = console_script.parent / name
+    env = {**os.environ, "WANDB_MODE": "disabled"}
+    return subprocess.run(
+        [str(executable), *args], capture_output=True, text=True, timeout=timeout, env=env
+    )
+
+
+def records(results: Path) -> list[RunRecord]:
+    """Every parseable record under ``results``."""
+    found = []
+    for path in sorted(results.glob("*/runs/*/record.json")):
+        try:
+            found.append(RunRecord.read(path))
+        except ValueError:
+            continue
+    return found
+
+
+def status_counts(output: str) -> dict[str, int]:
+    line = next(line for line in output.splitlines() if line.startswith("done:"))
+    words = line.replace(":", "").split()
+    return {words[i]: int(words[i + 1]) for i in range(0, len(words), 2)}
+
+
+def test_the_study_plans_expand_to_the_reference_grid(console_script):
+    full = run(console_script, "vae-study-status", "study=locatello", "--count")
+    dsprites = run(console_script, "vae-study-status", "study=locatello", "dataset=dsprites",
+                   "--count")  # fmt: skip
+    assert full.stdout.strip() == "planned: 12600 runs", full.stderr
+    assert dsprites.stdout.strip() == "planned: 1800 runs", dsprites.stderr
+    mini = run(console_script, "vae-study-status", "study=mini", "--count")
+    assert mini.stdout.strip() == "planned: 24 runs"
+
+
+def test_reference_model_numbers():
+    assert reference_model_num("dsprites", "beta_vae", 0, 0) == 0
+    assert reference_model_num("dsprites", "factor_vae", 2, 7) == 300 + 100 + 7
+    assert reference_model_num("shapes3d", "annealed_vae", 5, 49) == 12_599
+    assert reference_model_num("mnist", "beta_vae", 0, 0) is None
+    assert reference_model_num("dsprites", "autoencoder", 0, 0) is None
+    assert reference_model_num("dsprites", "beta_vae", 0, 50) is None
+
+
+def test_a_sweep_survives_a_failing_run_and_status_reports_every_state(console_script, tmp_path):
+    sweep = [*FAST, "model.likelihood=gaussian", "train.optimizer.lr=1e-4,1e30", "seed=0,1",
+             f"paths.results={tmp_path}"]  # fmt: skip
+    launched = run(console_script, "vae-study", "-m", *sweep)
+    assert launched.returncode != 0  # the sweep reports the failure ...
+    states = sorted(r.status for r in records(tmp_path))
+    assert states == ["done", "done", "failed", "failed"]  # ... after running every job
+    assert all(r.model_num == reference_model_num("dsprites", "beta_vae", 0, int(r.config["seed"]))
+               for r in records(tmp_path))  # fmt: skip
+
+    garbage = tmp_path / "mini" / "runs" / "0123456789ab" / "record.json"
+    garbage.parent.mkdir()
+    garbage.write_text("{not json")
+    status = run(console_script, "vae-study-status", *sweep)
+    assert status.returncode == 0, status.stderr
+    assert status_counts(status.stdout) == {
+        "done": 2, "failed": 2, "running": 0, "interrupted": 0, "missing": 0,
+    }  # fmt: skip
+    failed = [line for line in status.stdout.splitlines() if line.startswith("failed ")]
+    assert len(failed) == 2 and all("diverged" in line for line in failed)
+    assert f"unreadable record (ignored): {garbage}" in status.stdout
+
+    relaunched = run(console_script, "vae-study", "-m", *sweep)
+    assert "done already" in relaunched.stdout + relaunched.stderr
+    assert sorted(r.status for r in records(tmp_path)) == ["done", "done", "failed", "failed"]
+
+
+def test_two_launches_of_one_run_at_once_train_it_once(console_script, tmp_path):
+    args = [*FAST, "train.steps=300", "seed=3", f"paths.results={tmp_path}"]
+    executable = str(console_script.parent / "vae-study")
+    env = {**os.environ, "WANDB_MODE": "disabled"}
+    both = [
+        subprocess.Popen([executable, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, env=env)
+        for _ in range(2)
+    ]  # fmt: skip
+    outputs = [p.communicate(timeout=300)[0] for p in both]
+    assert all(p.returncode == 0 for p in both), outputs
+    [record] = records(tmp_path)
+    assert record.status == "done" and record.train["steps"] == 300
+    skipped = [o for o in outputs if "running in another process" in o or "done already" in o]
+    assert len(skipped) == 1
+    assert not list(tmp_path.glob("*/runs/*/.record-*"))  # no half-written temporaries
+
+
+def test_parallel_local_jobs_share_the_cores(console_script, tmp_path):
+    launched = run(console_script, "vae-study", "-m", *FAST, "seed=0,1", "hydra/launcher=local",
+                   "hydra.launcher.n_jobs=2", f"paths.results={tmp_path}")  # fmt: skip
+    assert launched.returncode == 0, launched.stderr
+    found = records(tmp_path)
+    assert len(found) == 2 and all(r.status == "done" for r in found)
+    assert {r.train["threads"] for r in found} == {max(1, (os.cpu_count() or 1) // 2)}
+
+
+@pytest.mark.parametrize("launcher", ["slurm", "local"])
+def test_launcher_configs_compose(launcher):
+    from hydra import compose, initialize_config_dir
+
+    from vae_study.train import CONF_DIR
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose("train", overrides=[f"hydra/launcher={launcher}"], return_hydra_config=True)
+    target = cfg.hydra.launcher._target_
+    assert target.endswith("SlurmLauncher" if launcher == "slurm" else "JoblibLauncher")
