@@ -7,10 +7,10 @@ BIN := $(VENV)/bin
 # make install TORCH_INDEX=https://download.pytorch.org/whl/cpu
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
-STUDY ?= demo
+STUDY ?= mini
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-all lint demo bench-train bench-metrics clean
+.PHONY: help install test test-all lint demo sweep-mini status figures viz bench-train bench-metrics clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,19 @@ lint: ## ruff
 
 demo: ## train the demo beta-VAE on procedural dSprites (~5 min on 2 cores) and write its record
 	$(BIN)/vae-study experiment=demo
+
+sweep-mini: ## the mini study (24 runs, CPU-sized) with 2 local jobs at once, then its status
+	$(BIN)/vae-study -m study=mini hydra/launcher=local
+	$(BIN)/vae-study-status study=mini
+
+status: ## where each run of a study stands: make status STUDY=<name>
+	$(BIN)/vae-study-status study=$(STUDY)
+
+figures: ## the study table and every figure of a study: make figures STUDY=<name>
+	$(BIN)/python -m vae_study.analysis figures --study $(STUDY) --results results
+
+viz: ## one model's pictures into <run_dir>/viz/: make viz RUN=<run_id or run folder>
+	$(BIN)/vae-study-viz --run $(RUN)
 
 bench-train: ## training throughput (images/s) of the study's conv beta-VAE, 1 and 2 threads
 	$(BIN)/python benchmarks/bench_train.py

@@ -33,6 +33,7 @@ from vae_study.config import check_train_config, register_config
 from vae_study.data.ground_truth import GroundTruthData
 from vae_study.data.stream import BatchStream
 from vae_study.errors import ConfigError
+from vae_study.models.baselines import baseline_representation, check_baseline, fit_baseline
 from vae_study.models.module import VAEModule, representation_function
 from vae_study.models.objectives import Likelihood
 from vae_study.results import (
@@ -47,7 +48,8 @@ from vae_study.results import (
 from vae_study.tracking import finish, log_config
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-LAST_CHECKPOINT = "checkpoints/last.ckpt"
+CHECKPOINTS = "checkpoints"
+LAST_CHECKPOINT = f"{CHECKPOINTS}/last.ckpt"
 WEIGHTS = "model.pt"
 
 log = logging.getLogger("vae_study")
@@ -103,11 +105,20 @@ def _stream_start(checkpoint: Path | None) -> int:
     return int(state["batches_seen"])
 
 
-def _build(cfg: DictConfig) -> tuple[GroundTruthData, VAEModule]:
+def is_baseline(cfg: DictConfig) -> bool:
+    """Whether the model is a scikit-learn baseline (``model.estimator``) rather than a VAE."""
+    return "estimator" in cfg.model
+
+
+def _build(cfg: DictConfig) -> tuple[GroundTruthData, Any]:
     """Build data and model (seeded); config mistakes surface as one-line ``ConfigError``s."""
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     try:
         data = instantiate_named(cfg.dataset)
+        if is_baseline(cfg):
+            estimator = instantiate(cfg.model.estimator)
+            check_baseline(estimator, data.observation_shape, cfg.model.fit_samples)
+            return data, estimator
         return data, build_module(cfg, data.observation_shape)
     except InstantiationException as error:
         if isinstance(error.__cause__, ConfigError):
@@ -161,22 +172,23 @@ def train_and_evaluate(cfg: DictConfig) -> RunRecord | None:
         threads = torch_threads(cfg.train.threads)
         if threads is not None:
             torch.set_num_threads(threads)
-        data, module = _build(cfg)
+        data, model = _build(cfg)
         log_file = logging.FileHandler(run_dir / "run.log")
         log_file.setFormatter(
             logging.Formatter("[%(asctime)s][%(name)s][%(levelname)s] %(message)s")
         )
         logging.getLogger().addHandler(log_file)
         try:
-            return _fit_and_score(cfg, identifier, run_dir, data, module)
+            return _fit_and_score(cfg, identifier, run_dir, data, model)
         finally:
             logging.getLogger().removeHandler(log_file)
             log_file.close()
 
 
 def _fit_and_score(
-    cfg: DictConfig, identifier: str, run_dir: Path, data: GroundTruthData, module: VAEModule
+    cfg: DictConfig, identifier: str, run_dir: Path, data: GroundTruthData, model: Any
 ) -> RunRecord:
+    """Fit the model, score its representation, and keep the record current throughout."""
     record = RunRecord(
         run_id=identifier,
         study=cfg.study.name,
@@ -186,15 +198,59 @@ def _fit_and_score(
         ),
     )
     record.write(run_dir)
+    data_seed, metrics_seed = np.random.SeedSequence(cfg.seed).generate_state(2)
+    logger = instantiate(cfg.logger) if cfg.logger else None
+    log_config(logger, record.config)
+    started = time.perf_counter()
+    try:
+        if is_baseline(cfg):
+            rng = np.random.default_rng(data_seed)
+            final = fit_baseline(model, data, cfg.model.fit_samples, rng)
+            record.train = {"fit_samples": cfg.model.fit_samples, "final": final}
+            represent = baseline_representation(model)
+        else:
+            _fit_vae(cfg, run_dir, data, model, int(data_seed), logger, record)
+            represent = representation_function(model)
+        record.train["seconds"] = time.perf_counter() - started
+        record.train["threads"] = torch.get_num_threads()
+        if cfg.metrics.names:
+            from vae_study.metrics import evaluate
+
+            record.metrics = evaluate(
+                data, represent, list(cfg.metrics.names), int(metrics_seed), **cfg.metrics.params
+            )
+        record.status = "done"
+    except Exception as error:
+        record.status = "failed"
+        record.error = f"{type(error).__name__}: {error}"
+        raise
+    finally:
+        record.finished = now()
+        record.write(run_dir)
+        finish(logger, record)
+    if not is_baseline(cfg):
+        if cfg.train.keep_weights:
+            torch.save(model.state_dict(), run_dir / WEIGHTS)
+        shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)
+    log.info("run %s done: %s", identifier, run_dir / RECORD_NAME)
+    return record
+
+
+def _fit_vae(
+    cfg: DictConfig,
+    run_dir: Path,
+    data: GroundTruthData,
+    module: VAEModule,
+    data_seed: int,
+    logger: Any,
+    record: RunRecord,
+) -> None:
+    """Train ``module`` for ``train.steps`` steps with Lightning, resuming a checkpoint if any."""
     checkpoint = run_dir / LAST_CHECKPOINT
     resume_from = checkpoint if checkpoint.is_file() else None
     if resume_from is not None:
-        log.info("resuming run %s from %s", identifier, resume_from)
-
-    data_seed, metrics_seed = np.random.SeedSequence(cfg.seed).generate_state(2)
-    stream = BatchStream(data, cfg.train.batch_size, int(data_seed), _stream_start(resume_from))
-    logger = instantiate(cfg.logger) if cfg.logger else None
-    log_config(logger, record.config)
+        log.info("resuming run %s from %s", record.run_id, resume_from)
+    stream = BatchStream(data, cfg.train.batch_size, data_seed, _stream_start(resume_from))
     trainer = L.Trainer(
         **cfg.trainer,
         max_steps=cfg.train.steps,
@@ -213,41 +269,13 @@ def _fit_and_score(
         num_sanity_val_steps=0,
         enable_model_summary=False,
     )
-    started = time.perf_counter()
+    # The loader's own generator keeps it off the global torch RNG, whose state the checkpoint
+    # restores: a resumed run then draws the noise of an uninterrupted one.
+    loader = DataLoader(stream, batch_size=None, generator=torch.Generator())
     try:
-        # The loader's own generator keeps it off the global torch RNG, whose state the
-        # checkpoint restores: a resumed run then draws the noise of an uninterrupted one.
-        loader = DataLoader(stream, batch_size=None, generator=torch.Generator())
         trainer.fit(module, loader, ckpt_path=resume_from)
-        seconds = time.perf_counter() - started
-        record.train = {
-            "steps": module.batches_seen,
-            "seconds": seconds,
-            "threads": torch.get_num_threads(),
-            "final": module.recent_means(),
-        }
-        if cfg.metrics.names:
-            from vae_study.metrics import evaluate
-
-            represent = representation_function(module)
-            record.metrics = evaluate(
-                data, represent, list(cfg.metrics.names), int(metrics_seed), **cfg.metrics.params
-            )
-        record.status = "done"
-    except Exception as error:
-        record.status = "failed"
-        record.error = f"{type(error).__name__}: {error}"
-        record.train.setdefault("steps", module.batches_seen)
-        raise
     finally:
-        record.finished = now()
-        record.write(run_dir)
-        finish(logger, record)
-    if cfg.train.keep_weights:
-        torch.save(module.state_dict(), run_dir / WEIGHTS)
-    shutil.rmtree(checkpoint.parent, ignore_errors=True)
-    log.info("run %s done: %s", identifier, run_dir / RECORD_NAME)
-    return record
+        record.train = {"steps": module.batches_seen, "final": module.recent_means()}
 
 
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name="train")

@@ -40,12 +40,12 @@ def locatello_conv(
     observation_shape: Sequence[int], num_latent: int
 ) -> tuple[GaussianEncoder, nn.Module]:
     """The study's convolutional encoder and deconvolutional decoder for (C, 64, 64) inputs."""
-    channels, height, width = observation_shape
-    if (height, width) != (64, 64):
+    if len(observation_shape) != 3 or tuple(observation_shape[1:]) != (64, 64):
         raise ConfigError(
-            f"arch=locatello_conv needs 64x64 observations, the data set gives {height}x{width}; "
-            "use arch=mlp or a 64x64 data set."
+            "arch=locatello_conv needs (C, 64, 64) images, the data set gives observations of "
+            f"shape {tuple(observation_shape)}; use arch=mlp or a 64x64 data set."
         )
+    channels = observation_shape[0]
     trunk = nn.Sequential(
         nn.Conv2d(channels, 32, 4, stride=2, padding=1), nn.ReLU(),  # (32, 32, 32)
         nn.Conv2d(32, 32, 4, stride=2, padding=1), nn.ReLU(),  # (32, 16, 16)

@@ -1,0 +1,65 @@
+"""Fixtures of the analysis tests: a small synthetic study and a tiny trained run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from synthetic_study import VERSIONS, write_study
+
+from vae_study.results import RunRecord
+
+
+@pytest.fixture(scope="session")
+def small_study(tmp_path_factory) -> Path:
+    """Results root with study "synthetic": dSprites and Noisy-dSprites fully crossed (3 models x
+    3 strengths x 3 seeds each), and a data set with only two runs."""
+    results = tmp_path_factory.mktemp("results")
+    write_study(results, "synthetic", {"dsprites": 3, "noisy_dsprites": 3}, strengths=(0, 2, 5))
+    write_study(results, "synthetic", {"cars3d": 1}, models=("beta_vae",), strengths=(0, 1))
+    return results
+
+
+TINY_MODEL = [
+    "dataset=dsprites", "model=beta_vae", "model.strength=2", "arch=mlp", "arch.hidden=[32]",
+    "train.num_latent=3", "metrics=none", "logger=none", "seed=3",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory) -> Path:
+    """A run folder as ``vae-study`` leaves it: record and ``model.pt`` of a tiny MLP beta-VAE
+    on dSprites (3 latents), trained for three Adam steps."""
+    from hydra import compose, initialize_config_dir
+    from omegaconf import OmegaConf
+
+    from vae_study.data.dsprites import DSprites
+    from vae_study.train import CONF_DIR, WEIGHTS, build_module
+
+    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
+        cfg = compose(config_name="train", overrides=TINY_MODEL)
+    torch.manual_seed(0)
+    data = DSprites()
+    module = build_module(cfg, data.observation_shape)
+    optimizer = torch.optim.Adam(module.parameters(), lr=1e-3)
+    for step in range(3):
+        batch = data.sample(16, np.random.default_rng(step))[1]
+        loss = module.objective(module.forward_pass(torch.as_tensor(batch)), step)["loss"]
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    run_dir = tmp_path_factory.mktemp("results") / "viz" / "runs" / "tinymlp00001"
+    record = RunRecord(
+        run_id=run_dir.name,
+        study="viz",
+        config=OmegaConf.to_container(cfg, resolve=True),
+        status="done",
+        metrics={"mig": 0.1},
+        train={"steps": 3, "seconds": 0.1, "final": {"loss": loss.item()}},
+        versions=VERSIONS,
+    )
+    record.write(run_dir)
+    torch.save(module.state_dict(), run_dir / WEIGHTS)
+    return run_dir

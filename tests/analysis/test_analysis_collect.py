@@ -1,0 +1,93 @@
+"""The study table: records to one tidy table, unreadable and unfinished records reported."""
+
+from __future__ import annotations
+
+import time
+
+import pandas as pd
+from synthetic_study import KEYS, synthetic_record, write_records, write_study
+
+from vae_study.analysis.collect import ID_COLUMNS, collect, parquet_engine, write_table
+from vae_study.results import RECORD_NAME
+
+
+def test_collect_keeps_done_runs_counts_the_rest_and_reports_corrupt_records(tmp_path):
+    runs = tmp_path / "runs"
+    done = [synthetic_record("s", "dsprites", m, 1, seed) for m in ("factor_vae", "beta_vae")
+            for seed in (1, 0)]  # fmt: skip
+    failed = synthetic_record("s", "dsprites", "beta_vae", 2, 0, status="failed")
+    running = synthetic_record("s", "dsprites", "beta_vae", 3, 0, status="running")
+    write_records(runs, [*done, failed, running])
+    (runs / "corrupt").mkdir()
+    (runs / "corrupt" / RECORD_NAME).write_text('{"run_id": "corrupt", "status": "do')
+    (runs / "no_record").mkdir()
+
+    collection = collect(runs)
+
+    table = collection.table
+    assert len(table) == 4 and set(table["run_id"]) == {r["run_id"] for r in done}
+    assert collection.counts == {"done": 4, "failed": 1, "running": 1}
+    assert sorted(p.parent.name for p, _ in collection.unreadable) == ["corrupt", "no_record"]
+    assert (
+        "JSONDecodeError" in dict((p.parent.name, r) for p, r in collection.unreadable)["corrupt"]
+    )
+    assert "1 failed, 1 running, 2 unreadable" in collection.summary()
+    # identifiers first, then every metric key, then the training summaries; sorted rows
+    assert list(table.columns[:7]) == [c for c in ID_COLUMNS if c != "model_num"]
+    assert set(KEYS) <= set(table.columns)
+    assert {"train.steps", "train.seconds", "train.final.loss"} <= set(table.columns)
+    assert list(table["model"]) == ["beta_vae", "beta_vae", "factor_vae", "factor_vae"]
+    assert list(table["seed"]) == [0, 1, 0, 1]
+    assert list(table["strength_value"]) == [2.0, 2.0, 20.0, 20.0]
+
+
+def test_a_done_record_without_its_config_is_unreadable_not_fatal(tmp_path):
+    broken = synthetic_record("s", "dsprites", "beta_vae", 0, 0)
+    del broken["config"]["model"]["strengths"]
+    write_records(tmp_path, [broken, synthetic_record("s", "dsprites", "beta_vae", 0, 1)])
+    collection = collect(tmp_path)
+    assert len(collection.table) == 1 and collection.counts == {"done": 1}
+    [(path, reason)] = collection.unreadable
+    assert path.parent.name == broken["run_id"] and "strengths" in reason
+
+
+def test_model_num_is_a_column_when_records_carry_it(tmp_path):
+    with_number = synthetic_record("s", "dsprites", "beta_vae", 0, 7)
+    with_number["model_num"] = 7
+    write_records(tmp_path, [with_number, synthetic_record("s", "dsprites", "beta_vae", 0, 8)])
+    table = collect(tmp_path).table
+    assert list(table.columns[:8]) == list(ID_COLUMNS)
+    assert table["model_num"].tolist() == [7, pd.NA]
+
+
+def test_a_real_record_reads(trained_run):
+    table = collect(trained_run.parent).table
+    row = table.iloc[0]
+    assert (row["dataset"], row["model"], row["strength"], row["seed"]) == (
+        "dsprites",
+        "beta_vae",
+        2,
+        3,
+    )
+    assert row["strength_value"] == 4.0 and row["mig"] == 0.1 and row["train.steps"] == 3
+
+
+def test_the_table_is_written_as_csv_and_parquet_when_an_engine_is_installed(tmp_path):
+    write_study(tmp_path, "s", {"dsprites": 2}, models=("beta_vae",), strengths=(0, 1))
+    table = collect(tmp_path / "s" / "runs").table
+    written = write_table(table, tmp_path / "out")
+    assert written[0].name == "study_table.csv"
+    assert (len(written) == 2) == (parquet_engine() is not None)
+    again = pd.read_csv(written[0])
+    pd.testing.assert_frame_equal(again, table, check_dtype=False)
+
+
+def test_two_thousand_records_collect_in_seconds(tmp_path):
+    datasets = {name: 16 for name in ("dsprites", "noisy_dsprites", "color_dsprites", "cars3d",
+                                      "smallnorb", "shapes3d", "scream_dsprites")}  # fmt: skip
+    write_study(tmp_path, "s", datasets)
+    started = time.perf_counter()
+    collection = collect(tmp_path / "s" / "runs")
+    seconds = time.perf_counter() - started
+    assert collection.counts == {"done": 2016} and collection.table.shape[0] == 2016
+    assert seconds < 20, f"collect took {seconds:.1f} s for 2,016 records"

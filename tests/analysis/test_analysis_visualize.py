@@ -1,0 +1,88 @@
+"""One model's pictures: traversal and interpolation shapes, the CLI, the rotation experiment."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from vae_study.analysis.visualize import (
+    VIZ_DIR,
+    decode,
+    encode,
+    find_run,
+    interpolation,
+    load_run,
+    main,
+    reconstructions,
+    rotation_scores,
+    traversals,
+)
+
+
+@pytest.fixture(scope="module")
+def run(trained_run):
+    return load_run(trained_run)
+
+
+def test_a_run_is_found_by_id_folder_or_record(trained_run):
+    results = trained_run.parents[2]
+    assert find_run(trained_run.name, results) == trained_run
+    assert find_run(str(trained_run), results) == trained_run
+    assert find_run(str(trained_run / "record.json"), results) == trained_run
+    with pytest.raises(FileNotFoundError, match="no record for run 'nope'"):
+        find_run("nope", results)
+
+
+def test_traversals_have_one_row_per_latent_and_change_only_that_latent(run):
+    observation = run.data.sample(1, np.random.default_rng(0))[1][0]
+    grid = traversals(run.module, observation, num_steps=5, span=2.0)
+    assert grid.shape == (3, 5, 1, 64, 64)
+    assert np.isfinite(grid).all() and grid.min() >= 0 and grid.max() <= 1
+    code = encode(run.module, observation[None])[0]
+    code[1] = 2.0  # latent 1 at +2 prior sd, the others as encoded
+    np.testing.assert_allclose(grid[1, -1], decode(run.module, code[None])[0], atol=1e-6)
+    assert not np.allclose(grid[0, 0], grid[0, -1])
+
+
+def test_interpolation_runs_from_one_reconstruction_to_the_other(run):
+    observations = run.data.sample(2, np.random.default_rng(1))[1]
+    path = interpolation(run.module, observations[0], observations[1], num_steps=7)
+    assert path.shape == (7, 1, 64, 64)
+    ends = reconstructions(run.module, observations)
+    np.testing.assert_allclose(path[[0, -1]], ends, atol=1e-6)
+
+
+def test_the_cli_draws_every_picture_into_the_run_folder(trained_run, tmp_path):
+    metrics = tmp_path / "tiny.yaml"
+    metrics.write_text("n_jobs: 1\nparams:\n  mig: {num_train: 300}\n")
+    main(["--run", trained_run.name, "--results", str(trained_run.parents[2]), "--points", "60",
+          "--metrics", str(metrics), "--rotation-metrics", "mig"])  # fmt: skip
+    folder = trained_run / VIZ_DIR
+    for name in ("reconstructions", "traversals", "interpolation", "tsne", "rotation"):
+        assert (folder / f"{name}.png").stat().st_size > 2000, name
+    assert (folder / "rotation.csv").read_text().startswith("score,original,rotated,difference")
+
+
+class FactorValues:
+    """Observations are the factor values themselves: the identity code is disentangled."""
+
+    factor_names = ("a", "b", "c")
+    factor_sizes = (4, 5, 6)
+    observation_shape = (3,)
+
+    def sample_factors(self, n, rng):
+        return np.stack([rng.integers(0, size, n) for size in self.factor_sizes], axis=1)
+
+    def sample_observations_from_factors(self, factors, rng):
+        return factors.astype(np.float32)
+
+    def sample(self, n, rng):
+        factors = self.sample_factors(n, rng)
+        return factors, self.sample_observations_from_factors(factors, rng)
+
+
+def test_a_rotated_code_scores_differently():
+    scores = rotation_scores(FactorValues(), lambda x: np.asarray(x, float), ["mig"], seed=0,
+                             n_jobs=1, mig={"num_train": 2000})  # fmt: skip
+    assert scores.loc["mig", "original"] > 0.9
+    assert scores.loc["mig", "rotated"] < scores.loc["mig", "original"] - 0.3

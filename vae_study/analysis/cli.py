@@ -1,0 +1,78 @@
+"""The analysis command line: ``collect`` writes the study table, ``figures`` also draws.
+
+    python -m vae_study.analysis collect --study <name> --results <dir>
+    python -m vae_study.analysis figures --study <name> --results <dir> [--paper <dir>]
+
+The table goes to ``<dir>/<name>/study_table.csv`` (and ``.parquet`` when pyarrow or
+fastparquet is installed), the figures to ``<dir>/<name>/figures/``. The paper's matrices are read
+from ``--paper`` (default ``<dir>/paper``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from vae_study.analysis.collect import collect, parquet_engine, write_table
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m vae_study.analysis",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    for name, help_text in (
+        ("collect", "write the study table from the run records"),
+        ("figures", "write the study table, every figure and the comparison with the paper"),
+    ):
+        command = commands.add_parser(name, help=help_text)
+        command.add_argument("--study", required=True, help="study name (a folder of --results)")
+        command.add_argument(
+            "--results",
+            type=Path,
+            default=Path("results"),
+            help="root of all records (paths.results), default ./results",
+        )
+        if name == "figures":
+            command.add_argument(
+                "--paper",
+                type=Path,
+                default=None,
+                help="folder of the paper's CSVs, default <results>/paper",
+            )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point (``python -m vae_study.analysis``)."""
+    args = _parser().parse_args(argv)
+    study_dir = args.results / args.study
+    started = time.perf_counter()
+    collection = collect(study_dir / "runs")
+    print(collection.summary())
+    if not collection.counts and not collection.unreadable:
+        print(f"no records under {study_dir / 'runs'}", file=sys.stderr)
+        sys.exit(1)
+    for path in write_table(collection.table, study_dir):
+        print(f"wrote {path}")
+    if parquet_engine() is None:
+        print("Parquet skipped: install pyarrow to write study_table.parquet")
+    print(f"collected in {time.perf_counter() - started:.1f} s")
+    if args.command == "figures":
+        from vae_study.analysis.figures import render_study
+
+        started = time.perf_counter()
+        paper = args.paper if args.paper is not None else args.results / "paper"
+        rendered = render_study(collection.table, study_dir / "figures", paper)
+        for comparison in rendered.comparisons:
+            print()
+            print(comparison.text())
+        print(
+            f"\nwrote {len(rendered.paths)} files to {study_dir / 'figures'} "
+            f"in {time.perf_counter() - started:.1f} s"
+        )

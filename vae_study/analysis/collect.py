@@ -1,0 +1,144 @@
+"""The study table: every run record of a study as one tidy pandas table, one row per run.
+
+Records live at ``<results>/<study>/runs/<run_id>/record.json`` (:mod:`vae_study.results`). The
+table holds the runs whose status is ``done``; ``failed`` and ``running`` ones are counted, and
+records that cannot be read (bad JSON, missing fields) are listed with the reason, never fatal.
+
+Columns, in order: the identifiers :data:`ID_COLUMNS` (``model_num`` only when a record has it),
+every metric key of :mod:`vae_study.metrics` as it is (``mig``,
+``downstream_gbt.100.test_accuracy``, ...), then the training summaries ``train.steps``,
+``train.seconds`` and ``train.final.<term>`` (each loss term averaged over the last training
+steps). Rows are sorted by data set, model, strength, seed and run id, so the same records always
+give the same table.
+
+Records are parsed with :mod:`json` directly rather than through ``RunRecord``, so a record that
+carries a field added later (``model_num``) still reads; 12,600 records take seconds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from vae_study.results import RECORD_NAME
+
+ID_COLUMNS = (
+    "study", "dataset", "model", "strength", "strength_value", "seed", "model_num", "run_id",
+)  # fmt: skip
+STATUSES = ("done", "failed", "running")
+TABLE_NAME = "study_table"
+
+
+@dataclass(frozen=True)
+class Collection:
+    """A study's records: the table of done runs, the count per status, the unreadable files."""
+
+    table: pd.DataFrame
+    counts: dict[str, int]
+    unreadable: list[tuple[Path, str]]
+
+    def summary(self) -> str:
+        """One line per fact: how many records of each status, then each unreadable file."""
+        total = sum(self.counts.values()) + len(self.unreadable)
+        parts = ", ".join(f"{self.counts.get(s, 0)} {s}" for s in STATUSES)
+        lines = [f"{total} records: {parts}, {len(self.unreadable)} unreadable"]
+        lines += [f"  unreadable {path}: {reason}" for path, reason in self.unreadable]
+        return "\n".join(lines)
+
+
+def run_row(record: dict[str, Any]) -> dict[str, Any]:
+    """The table row of a done record: identifiers, metrics, training summaries.
+
+    Raises ``KeyError``, ``TypeError`` or ``IndexError`` when a field the row needs is missing.
+    """
+    config = record["config"]
+    model = config["model"]
+    strength = int(model["strength"])
+    row: dict[str, Any] = {
+        "study": record["study"],
+        "dataset": config["dataset"]["name"],
+        "model": model["name"],
+        "strength": strength,
+        "strength_value": float(model["strengths"][strength]),
+        "seed": int(config["seed"]),
+    }
+    model_num = record.get("model_num", config.get("model_num"))
+    if model_num is not None:
+        row["model_num"] = int(model_num)
+    row["run_id"] = record["run_id"]
+    row.update({key: float(value) for key, value in record["metrics"].items()})
+    train = record.get("train") or {}
+    for key in ("steps", "seconds"):
+        if key in train:
+            row[f"train.{key}"] = train[key]
+    row.update({f"train.final.{k}": float(v) for k, v in (train.get("final") or {}).items()})
+    return row
+
+
+def _read(path: Path) -> dict[str, Any]:
+    with open(path, encoding="utf-8") as stream:
+        record = json.load(stream)
+    if not isinstance(record, dict):
+        raise TypeError(f"a record is a JSON object, found {type(record).__name__}")
+    if record.get("status") not in STATUSES:
+        raise ValueError(f"status must be one of {STATUSES}, found {record.get('status')!r}")
+    return record
+
+
+def _order(table: pd.DataFrame) -> pd.DataFrame:
+    ids = [c for c in ID_COLUMNS if c in table.columns]
+    train = sorted(c for c in table.columns if c.startswith("train."))
+    metrics = sorted(set(table.columns) - set(ids) - set(train))
+    table = table[ids + metrics + train]
+    if "model_num" in table.columns:
+        table = table.astype({"model_num": "Int64"})
+    return table.sort_values(["dataset", "model", "strength", "seed", "run_id"], kind="stable")
+
+
+def collect(runs_dir: str | Path) -> Collection:
+    """Read every ``<runs_dir>/<run_id>/record.json`` into a :class:`Collection`."""
+    runs_dir = Path(runs_dir)
+    rows: list[dict[str, Any]] = []
+    counts: Counter[str] = Counter()
+    unreadable: list[tuple[Path, str]] = []
+    entries = os.scandir(runs_dir) if runs_dir.is_dir() else []
+    for name in sorted(entry.name for entry in entries if entry.is_dir()):
+        path = runs_dir / name / RECORD_NAME
+        try:
+            record = _read(path)
+            if record["status"] == "done":
+                rows.append(run_row(record))
+        except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
+            unreadable.append((path, f"{type(error).__name__}: {error}"))
+            continue
+        counts[record["status"]] += 1
+    table = _order(pd.DataFrame(rows)) if rows else pd.DataFrame(columns=list(ID_COLUMNS))
+    return Collection(table.reset_index(drop=True), dict(counts), unreadable)
+
+
+def parquet_engine() -> str | None:
+    """The installed Parquet engine pandas can use (pyarrow, then fastparquet), or None."""
+    for engine in ("pyarrow", "fastparquet"):
+        if importlib.util.find_spec(engine) is not None:
+            return engine
+    return None
+
+
+def write_table(table: pd.DataFrame, out_dir: str | Path) -> list[Path]:
+    """Write ``study_table.csv`` (and ``study_table.parquet`` when an engine is installed)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = [out_dir / f"{TABLE_NAME}.csv"]
+    table.to_csv(written[0], index=False)
+    engine = parquet_engine()
+    if engine is not None:
+        written.append(out_dir / f"{TABLE_NAME}.parquet")
+        table.to_parquet(written[1], engine=engine, index=False)
+    return written

@@ -1,0 +1,389 @@
+"""Looking at one trained model: reconstructions, latent traversals, interpolations, t-SNE of the
+codes, and the rotation experiment.
+
+    vae-study-viz --run <run_id or run folder> [--results results] [--only traversals tsne ...]
+
+The model is rebuilt from its record's resolved config (:func:`vae_study.train.build_module`) and
+its final weights (``<run_dir>/model.pt``); the pictures go to ``<run_dir>/viz/``. Every draw is
+seeded (``--seed``), so the same run gives the same pictures.
+
+* Reconstructions: observations and the decoder's mean for their codes.
+* Latent traversals (Higgins et al. 2017; disentanglement_lib ``visualize_model.py``): from one
+  data point's code, one row per latent, that latent set to evenly spaced values over +-2
+  standard deviations of the prior N(0, I), the others kept; each code decoded.
+* Interpolation: the codes of two data points mixed linearly, (1 - t) z_a + t z_b, decoded.
+* t-SNE (sklearn ``TSNE``) of the codes of random data points, coloured by each ground-truth
+  factor.
+* Rotation (Locatello et al. 2019, Theorem 1): the metrics of the code z and of z R for a random
+  orthogonal R. The prior N(0, I) is invariant under R, and the decoder z' -> g(z' R^T) gives
+  every observation the same likelihood from z R as g from z, so both codes belong to models of
+  equal likelihood; the metrics still score them differently.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import seaborn as sns
+import torch
+from matplotlib.figure import Figure
+from omegaconf import OmegaConf
+from scipy.stats import ortho_group
+from sklearn.manifold import TSNE
+
+from vae_study.analysis.correlations import METRICS as HEADLINE
+from vae_study.analysis.figures import DPI, PNG_METADATA, style
+from vae_study.data.ground_truth import GroundTruthData
+from vae_study.metrics import evaluate
+from vae_study.metrics.sampling import Represent
+from vae_study.models.module import VAEModule, representation_function
+from vae_study.results import RECORD_NAME
+from vae_study.train import CONF_DIR, WEIGHTS, build_module, instantiate_named
+
+VIEWS = ("reconstructions", "traversals", "interpolation", "tsne", "rotation")
+VIZ_DIR = "viz"
+
+
+@dataclass(frozen=True)
+class LoadedRun:
+    """A trained run: its folder, its record, its data set and its model with the final weights."""
+
+    run_dir: Path
+    record: dict[str, Any]
+    data: GroundTruthData
+    module: VAEModule
+
+
+def find_run(run: str, results: str | Path) -> Path:
+    """The folder of ``run``: a run folder or record path, or a run id under ``results``."""
+    path = Path(run)
+    if path.is_file() and path.name == RECORD_NAME:
+        return path.parent
+    if (path / RECORD_NAME).is_file():
+        return path
+    matches = sorted(Path(results).glob(f"*/runs/{run}/{RECORD_NAME}"))
+    if len(matches) != 1:
+        found = "no" if not matches else f"{len(matches)}"
+        raise FileNotFoundError(f"{found} record for run {run!r} under {results}/*/runs/")
+    return matches[0].parent
+
+
+def load_run(run_dir: str | Path) -> LoadedRun:
+    """Rebuild the run's data set and model from its record, and load its final weights."""
+    run_dir = Path(run_dir)
+    record = json.loads((run_dir / RECORD_NAME).read_text())
+    weights = run_dir / WEIGHTS
+    if not weights.is_file():
+        raise FileNotFoundError(f"{weights} is missing (was the run trained with keep_weights?)")
+    cfg = OmegaConf.create(record["config"])
+    data = instantiate_named(cfg.dataset)
+    module = build_module(cfg, data.observation_shape)
+    module.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    module.eval()
+    return LoadedRun(run_dir, record, data, module)
+
+
+def _tensor(module: VAEModule, array: np.ndarray) -> torch.Tensor:
+    parameter = next(module.parameters())
+    return torch.as_tensor(array).to(parameter.device, parameter.dtype)
+
+
+@torch.no_grad()
+def encode(module: VAEModule, observations: np.ndarray) -> np.ndarray:
+    """The codes (encoder means) of observations (n, C, H, W): (n, D)."""
+    return module.encode(_tensor(module, observations)).cpu().numpy()
+
+
+@torch.no_grad()
+def decode(module: VAEModule, codes: np.ndarray) -> np.ndarray:
+    """The expected observations p(x | z) of codes (n, D): (n, C, H, W)."""
+    decoded = module.decoder(_tensor(module, codes))
+    return module.likelihood.mean(decoded).cpu().numpy()
+
+
+def reconstructions(module: VAEModule, observations: np.ndarray) -> np.ndarray:
+    """Decoded codes of observations (n, C, H, W): (n, C, H, W)."""
+    return decode(module, encode(module, observations))
+
+
+def traversals(
+    module: VAEModule, observation: np.ndarray, num_steps: int = 9, span: float = 2.0
+) -> np.ndarray:
+    """One row per latent: the observation's code with that latent set to each of ``num_steps``
+    values evenly spaced in [-span, span] (prior standard deviations), decoded: (D, steps, C, H, W).
+    """
+    code = encode(module, observation[None])[0]  # (D,)
+    dims = len(code)
+    codes = np.tile(code, (dims, num_steps, 1))  # (D, steps, D)
+    values = np.linspace(-span, span, num_steps, dtype=code.dtype)
+    for d in range(dims):
+        codes[d, :, d] = values
+    images = decode(module, codes.reshape(dims * num_steps, dims))
+    return images.reshape(dims, num_steps, *images.shape[1:])
+
+
+def interpolation(
+    module: VAEModule, first: np.ndarray, second: np.ndarray, num_steps: int = 9
+) -> np.ndarray:
+    """Codes (1 - t) z_a + t z_b of two observations for t evenly spaced in [0, 1], decoded:
+    (steps, C, H, W)."""
+    z_a, z_b = encode(module, np.stack([first, second]))
+    t = np.linspace(0.0, 1.0, num_steps, dtype=z_a.dtype)[:, None]
+    return decode(module, (1 - t) * z_a + t * z_b)
+
+
+def tsne(codes: np.ndarray, seed: int) -> np.ndarray:
+    """A 2-D t-SNE embedding of codes (n, D): (n, 2); perplexity 30, or less for few points."""
+    perplexity = min(30.0, (len(codes) - 1) / 3)
+    return TSNE(perplexity=perplexity, init="pca", random_state=seed).fit_transform(codes)
+
+
+def random_orthogonal(dim: int, seed: int) -> np.ndarray:
+    """A random orthogonal matrix (dim, dim), Haar-distributed (scipy ``ortho_group``)."""
+    return np.atleast_2d(ortho_group.rvs(dim, random_state=seed)) if dim > 1 else np.eye(1)
+
+
+def rotation_scores(
+    data: GroundTruthData,
+    represent: Represent,
+    names: Sequence[str],
+    seed: int,
+    **options: Any,
+) -> pd.DataFrame:
+    """The metrics ``names`` of ``represent`` and of ``represent`` times a random orthogonal
+    matrix drawn with ``seed``: a table indexed by score key with columns ``original``,
+    ``rotated`` and ``difference``. Both evaluations use ``seed``, so they score the same draws
+    of data; ``options`` go to :func:`vae_study.metrics.evaluate`."""
+    observation = data.sample(1, np.random.default_rng(seed))[1]
+    rotation = random_orthogonal(represent(observation).shape[1], seed)
+
+    def rotated(observations: np.ndarray) -> np.ndarray:
+        return represent(observations) @ rotation
+
+    original = evaluate(data, represent, names, seed, **options)
+    turned = evaluate(data, rotated, names, seed, **options)
+    keys = [key for key in original if not key.startswith("time.")]
+    table = pd.DataFrame(
+        {"original": [original[k] for k in keys], "rotated": [turned[k] for k in keys]},
+        index=pd.Index(keys, name="score"),
+    )
+    return table.assign(difference=table["rotated"] - table["original"])
+
+
+def tile(images: np.ndarray, pad: int = 2) -> np.ndarray:
+    """A grid (rows, cols, C, H, W) of images in [0, 1] as one picture (H', W', C), white gaps."""
+    rows, cols, channels, height, width = images.shape
+    canvas = np.ones((rows * (height + pad) - pad, cols * (width + pad) - pad, channels))
+    for r in range(rows):
+        for c in range(cols):
+            top, left = r * (height + pad), c * (width + pad)
+            canvas[top : top + height, left : left + width] = images[r, c].transpose(1, 2, 0)
+    return np.clip(canvas, 0.0, 1.0)
+
+
+def _save_png(fig: Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI, metadata=PNG_METADATA)
+    return path
+
+
+def draw_grid(images: np.ndarray, path: Path, title: str, row_labels: Sequence[str]) -> Path:
+    """Save a grid of images (rows, cols, C, H, W) with a label per row."""
+    picture = tile(images)
+    rows, cols = images.shape[:2]
+    with style():
+        fig = Figure(figsize=(0.8 * cols + 1.2, 0.8 * rows + 0.6), layout="constrained")
+        ax = fig.subplots()
+        ax.imshow(
+            picture[..., 0] if picture.shape[-1] == 1 else picture,
+            cmap="gray",
+            vmin=0,
+            vmax=1,
+            interpolation="nearest",
+        )
+        height = images.shape[3] + 2
+        ax.set_yticks([r * height + images.shape[3] / 2 for r in range(rows)], list(row_labels))
+        ax.set_xticks([])
+        ax.set_title(title)
+        return _save_png(fig, path)
+
+
+def draw_tsne(
+    embedding: np.ndarray, factors: np.ndarray, names: Sequence[str], path: Path, title: str
+) -> Path:
+    """Save the embedding (n, 2) once per factor, coloured by that factor's value."""
+    with style():
+        fig = Figure(figsize=(3.0 * len(names), 3.2), layout="constrained")
+        for ax, k in zip(
+            fig.subplots(1, len(names), squeeze=False)[0], range(len(names)), strict=True
+        ):
+            points = ax.scatter(
+                embedding[:, 0], embedding[:, 1], c=factors[:, k], s=4, cmap="viridis", linewidths=0
+            )
+            fig.colorbar(points, ax=ax, shrink=0.7)
+            ax.set_title(names[k])
+            ax.set_xticks([])
+            ax.set_yticks([])
+        fig.suptitle(title)
+        return _save_png(fig, path)
+
+
+def draw_rotation(scores: pd.DataFrame, path: Path, title: str) -> Path:
+    """Save a bar chart of the headline metrics of the original and the rotated code."""
+    shown = scores.loc[[k for k in HEADLINE if k in scores.index]]
+    long = shown[["original", "rotated"]].rename(index=HEADLINE).reset_index()
+    long = long.melt(id_vars="score", var_name="code", value_name="value")
+    with style():
+        fig = Figure(figsize=(1.0 * max(len(shown), 2) + 1.5, 3.0), layout="constrained")
+        ax = fig.subplots()
+        sns.barplot(long, x="score", y="value", hue="code", ax=ax, palette="Set2")
+        ax.set_xlabel("")
+        ax.set_title(title)
+        return _save_png(fig, path)
+
+
+def metrics_options(name_or_path: str) -> dict[str, Any]:
+    """:func:`vae_study.metrics.evaluate`'s options from a metrics config (``conf/metrics/<name>``
+    or a YAML path), without its ``names``."""
+    path = Path(name_or_path)
+    if not path.is_file():
+        path = CONF_DIR / "metrics" / f"{name_or_path}.yaml"
+    config = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    options = {k: config[k] for k in ("gbt_backend", "n_jobs", "share_samples") if k in config}
+    return {**options, **(config.get("params") or {})}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What the pictures are drawn from: seed, numbers of points and steps, rotation metrics."""
+
+    seed: int = 0
+    points: int = 1000
+    steps: int = 9
+    span: float = 2.0
+    metrics: str = "quick"
+    rotation_metrics: tuple[str, ...] = tuple(HEADLINE)
+
+
+def render(run: LoadedRun, views: Sequence[str], settings: Settings) -> list[Path]:
+    """Draw ``views`` (of :data:`VIEWS`) of the run into ``<run_dir>/viz/``; the paths written."""
+    out = run.run_dir / VIZ_DIR
+    out.mkdir(parents=True, exist_ok=True)
+    s = settings
+    factors, observations = run.data.sample(max(s.points, 8), np.random.default_rng(s.seed))
+    label = f"run {run.record['run_id']}"
+    paths = []
+    if "reconstructions" in views:
+        shown = observations[:8]
+        grid = np.stack([shown, reconstructions(run.module, shown)])
+        paths.append(
+            draw_grid(
+                grid, out / "reconstructions.png", f"reconstructions, {label}", ["data", "decoded"]
+            )
+        )
+    if "traversals" in views:
+        grid = traversals(run.module, observations[0], s.steps, s.span)
+        paths.append(
+            draw_grid(
+                grid,
+                out / "traversals.png",
+                f"latent traversals over +-{s.span} prior sd, {label}",
+                [f"z{d}" for d in range(len(grid))],
+            )
+        )
+    if "interpolation" in views:
+        pairs = [
+            interpolation(run.module, observations[2 * i], observations[2 * i + 1], s.steps)
+            for i in range(4)
+        ]
+        paths.append(
+            draw_grid(
+                np.stack(pairs),
+                out / "interpolation.png",
+                f"interpolation, {label}",
+                [f"pair {i}" for i in range(4)],
+            )
+        )
+    represent = representation_function(run.module)
+    if "tsne" in views:
+        embedding = tsne(represent(observations[: s.points]), s.seed)
+        paths.append(
+            draw_tsne(
+                embedding,
+                factors[: s.points],
+                run.data.factor_names,
+                out / "tsne.png",
+                f"t-SNE of the codes, {label}",
+            )
+        )
+    if "rotation" in views:
+        scores = rotation_scores(
+            run.data, represent, s.rotation_metrics, s.seed, **metrics_options(s.metrics)
+        )
+        scores.to_csv(out / "rotation.csv")
+        paths += [
+            out / "rotation.csv",
+            draw_rotation(scores, out / "rotation.png", f"code vs rotated code, {label}"),
+        ]
+    return paths
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vae-study-viz",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--run", required=True, help="run id, run folder or record.json path")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=Path("results"),
+        help="root of all records, to find a run by id (default ./results)",
+    )
+    parser.add_argument(
+        "--only", nargs="+", choices=VIEWS, default=list(VIEWS), help="which pictures (default all)"
+    )
+    defaults = Settings()
+    parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of every draw")
+    parser.add_argument("--points", type=int, default=defaults.points, help="data points for t-SNE")
+    parser.add_argument(
+        "--steps", type=int, default=defaults.steps, help="steps of traversals and interpolations"
+    )
+    parser.add_argument(
+        "--span",
+        type=float,
+        default=defaults.span,
+        help="traversal range in prior standard deviations",
+    )
+    parser.add_argument(
+        "--metrics",
+        default=defaults.metrics,
+        help="metrics config for the rotation: conf/metrics/<name> or a YAML path",
+    )
+    parser.add_argument(
+        "--rotation-metrics",
+        nargs="+",
+        default=list(defaults.rotation_metrics),
+        choices=list(HEADLINE),
+        help="metrics of the rotation experiment",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point (``vae-study-viz``)."""
+    args = _parser().parse_args(argv)
+    run = load_run(find_run(args.run, args.results))
+    settings = Settings(
+        args.seed, args.points, args.steps, args.span, args.metrics, tuple(args.rotation_metrics)
+    )
+    for path in render(run, args.only, settings):
+        print(f"wrote {path}")
