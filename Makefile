@@ -10,7 +10,7 @@ TORCH_INDEX ?=
 STUDY ?= mini
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-all lint demo sweep-mini status figures viz bench-train bench-metrics clean
+.PHONY: help install test test-all test-slurm lint demo sweep-mini status figures viz bench-train bench-metrics clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,8 +27,14 @@ install: ## create .venv and install the package with its dev tools (CPU torch w
 test: ## the fast test suite (a few minutes on 2 cores)
 	$(BIN)/pytest -q
 
-test-all: ## every test, the slow ones too
-	$(BIN)/pytest -q -m "slow or not slow"
+test-all: ## every test but the Slurm ones, the slow ones too
+	$(BIN)/pytest -q -m "not slurm"
+
+SLURM_DIR ?= /tmp/vae-study-slurm
+
+test-slurm: ## the Slurm launcher test on a local one-node Slurm (root, ~3 min): start, test, stop
+	export VAE_STUDY_SLURM_DIR=$(SLURM_DIR) SLURM_CONF=$(SLURM_DIR)/slurm.conf VAE_STUDY_SLURM_REQUIRED=1; \
+	scripts/slurm/start.sh && $(BIN)/pytest -q -s -m slurm; status=$$?; scripts/slurm/stop.sh; exit $$status
 
 lint: ## ruff
 	$(BIN)/ruff check .

@@ -87,6 +87,10 @@ def test_a_run_logs_curves_config_metrics_and_its_identity(console_script, tmp_p
     assert found["summary"]["metrics/mig"] == record.metrics["mig"]
     assert found["summary"]["status"] == "done" and found["exit"] == 0
     assert found["config"]["model"]["objective"]["beta"] == 4.0
+    images = {key.split("/")[1] for h in found["history"] for key in h
+              if key.startswith("pictures/") and key.endswith("/_type")}  # fmt: skip
+    assert images == {"reconstructions", "traversals"}
+    assert len(list(wandb_file.parent.glob("files/media/images/pictures/*.png"))) == 2
 
 
 def test_a_failing_run_finishes_its_wandb_run_with_the_error(console_script, tmp_path):

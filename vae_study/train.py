@@ -227,7 +227,7 @@ def _fit_and_score(
     finally:
         record.finished = now()
         record.write(run_dir)
-        finish(logger, record)
+        finish(logger, record, None if is_baseline(cfg) else model, data)
     if not is_baseline(cfg):
         if cfg.train.keep_weights:
             torch.save(model.state_dict(), run_dir / WEIGHTS)

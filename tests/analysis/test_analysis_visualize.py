@@ -5,18 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vae_study.analysis.visualize import (
-    VIZ_DIR,
+from vae_study.analysis.pictures import (
     decode,
     encode,
-    find_run,
     interpolation,
-    load_run,
-    main,
     reconstructions,
-    rotation_scores,
     traversals,
 )
+from vae_study.analysis.visualize import VIZ_DIR, find_run, load_run, main, rotation_scores
 
 
 @pytest.fixture(scope="module")
