@@ -10,7 +10,7 @@ TORCH_INDEX ?=
 STUDY ?= mini
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-all test-slurm lint demo sweep-mini status figures viz bench-train bench-metrics clean
+.PHONY: help install test test-all test-slurm lint demo sweep-mini status figures viz bench bench-train bench-metrics clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
@@ -55,8 +55,10 @@ figures: ## the study table and every figure of a study: make figures STUDY=<nam
 viz: ## one model's pictures into <run_dir>/viz/: make viz RUN=<run_id or run folder>
 	$(BIN)/vae-study-viz --run $(RUN)
 
-bench-train: ## training throughput (images/s) of the study's conv beta-VAE, 1 and 2 threads
-	$(BIN)/python benchmarks/bench_train.py
+bench: ## one table: plain loop, Lightning, packed K=1,4,16 (images/s, model-steps/s) -> results/bench/
+	$(BIN)/python benchmarks/bench_train.py --packs 1 4 16
+
+bench-train: bench
 
 bench-metrics: ## wall time of each metric at the study's sample counts
 	$(BIN)/python benchmarks/bench_metrics.py

@@ -33,6 +33,7 @@ from vae_study.config import check_train_config, register_config
 from vae_study.data.ground_truth import GroundTruthData
 from vae_study.data.stream import BatchStream
 from vae_study.errors import ConfigError
+from vae_study.metrics import evaluate
 from vae_study.models.baselines import baseline_representation, check_baseline, fit_baseline
 from vae_study.models.module import VAEModule, representation_function
 from vae_study.models.objectives import Likelihood
@@ -51,6 +52,8 @@ CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 CHECKPOINTS = "checkpoints"
 LAST_CHECKPOINT = f"{CHECKPOINTS}/last.ckpt"
 WEIGHTS = "model.pt"
+# trainer keys of the packed path (vae_study.packed), not lightning.Trainer arguments
+PACKED_KEYS = ("pack", "speed")
 
 log = logging.getLogger("vae_study")
 
@@ -153,6 +156,10 @@ def train_and_evaluate(cfg: DictConfig) -> RunRecord | None:
     Every setting is checked, and data and model are built, before any training starts. Returns
     None when another process is running the same run right now (its lock is held).
     """
+    if cfg.trainer.get("pack", 1) > 1:
+        from vae_study.packed.run import train_pack
+
+        return train_pack(cfg)
     check_train_config(cfg.train)
     check_model_config(cfg.model)
     identifier = run_id(cfg, list(cfg.run_id_ignore))
@@ -198,7 +205,7 @@ def _fit_and_score(
         ),
     )
     record.write(run_dir)
-    data_seed, metrics_seed = np.random.SeedSequence(cfg.seed).generate_state(2)
+    data_seed = np.random.SeedSequence(cfg.seed).generate_state(1)[0]
     logger = instantiate(cfg.logger) if cfg.logger else None
     log_config(logger, record.config)
     started = time.perf_counter()
@@ -213,12 +220,13 @@ def _fit_and_score(
             represent = representation_function(model)
         record.train["seconds"] = time.perf_counter() - started
         record.train["threads"] = torch.get_num_threads()
-        if cfg.metrics.names:
-            from vae_study.metrics import evaluate
-
+        metrics = cfg.metrics
+        if metrics.names:
             record.metrics = evaluate(
-                data, represent, list(cfg.metrics.names), int(metrics_seed), **cfg.metrics.params
-            )
+                data, represent, list(metrics.names), metrics.seed,
+                gbt_backend=metrics.gbt_backend, n_jobs=metrics.n_jobs,
+                share_samples=metrics.share_samples, **metrics.params,
+            )  # fmt: skip
         record.status = "done"
     except Exception as error:
         record.status = "failed"
@@ -252,7 +260,7 @@ def _fit_vae(
         log.info("resuming run %s from %s", record.run_id, resume_from)
     stream = BatchStream(data, cfg.train.batch_size, data_seed, _stream_start(resume_from))
     trainer = L.Trainer(
-        **cfg.trainer,
+        **{key: value for key, value in cfg.trainer.items() if key not in PACKED_KEYS},
         max_steps=cfg.train.steps,
         logger=logger or False,
         # submitit requeues preempted Slurm tasks; Lightning must not requeue them a second time

@@ -1,0 +1,147 @@
+"""Wall time and scores of ``vae_study.metrics`` at the study's sample counts.
+
+Data: the dSprites factor space (factor sizes 3, 6, 40, 32, 32), each observation its factor
+values scaled to [0, 1], so no renderer or model is needed. Representations:
+
+* ``identity``: the observation itself (5 codes), the perfect code;
+* ``rotated``: a fixed random rotation of the centred identity code (5 codes);
+* ``random``: 10 codes of Gaussian noise, independent of the factors (the size of the study's
+  representations, so its times are the ones to quote).
+
+Runs every metric of ``conf/metrics/<config>.yaml`` on each, prints the scores and the wall time
+per metric, then repeats the gradient-boosting metrics with ``gbt_backend=hist`` and prints how
+their scores and times change (the random codes are redrawn in that run, so its differences
+include resampling noise). ``--baseline`` also times the random representation without the
+speed levers (one job, no shared draws or fits).
+
+    python benchmarks/bench_metrics.py [--config study|quick] [--n-jobs N] [--baseline]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+from omegaconf import OmegaConf
+
+from vae_study.metrics import evaluate
+
+CONF_DIR = Path(__file__).resolve().parents[1] / "conf" / "metrics"
+GBT_METRICS = ("dci", "downstream_gbt")
+
+
+class FactorValues:
+    """dSprites' factor grid; an observation is its factor values scaled to [0, 1]."""
+
+    factor_names = ("shape", "scale", "orientation", "pos_x", "pos_y")
+    factor_sizes = (3, 6, 40, 32, 32)
+    observation_shape = (5,)
+
+    def sample_factors(self, n: int, rng: np.random.Generator) -> np.ndarray:
+        return np.stack([rng.integers(0, size, n) for size in self.factor_sizes], axis=1)
+
+    def sample_observations_from_factors(
+        self, factors: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
+        return (factors / (np.array(self.factor_sizes) - 1.0)).astype(np.float32)
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        factors = self.sample_factors(n, rng)
+        return factors, self.sample_observations_from_factors(factors, rng)
+
+
+class Counted:
+    """A representation that counts the observations it encodes."""
+
+    def __init__(self, represent) -> None:
+        self.represent = represent
+        self.encoded = 0
+
+    def __call__(self, observations: np.ndarray) -> np.ndarray:
+        self.encoded += len(observations)
+        return self.represent(observations)
+
+
+def representations() -> dict[str, object]:
+    rotation, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(5, 5)))
+    noise = np.random.default_rng(2)
+    return {
+        "identity": lambda x: x,
+        "rotated": lambda x: (x - 0.5) @ rotation,
+        "random": lambda x: noise.normal(size=(len(x), 10)).astype(np.float32),
+    }
+
+
+def run(represent, cfg, names, seed: int = 0, **options) -> tuple[dict[str, float], int, float]:
+    counted = Counted(represent)
+    settings = {"gbt_backend": cfg.gbt_backend, "n_jobs": cfg.n_jobs}
+    settings.update(options)
+    started = time.perf_counter()
+    scores = evaluate(FactorValues(), counted, names, seed, **settings, **cfg.params)
+    return scores, counted.encoded, time.perf_counter() - started
+
+
+def table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
+    return "\n".join([lines[0], "  ".join("-" * w for w in widths), *lines[1:]])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="study", choices=("study", "quick"))
+    parser.add_argument("--n-jobs", type=int, default=None, help="default: the config's")
+    parser.add_argument("--baseline", action="store_true")
+    args = parser.parse_args()
+    cfg = OmegaConf.load(CONF_DIR / f"{args.config}.yaml")
+    if args.n_jobs is not None:
+        cfg.n_jobs = args.n_jobs
+    names = list(cfg.names)
+    print(f"conf/metrics/{args.config}.yaml, n_jobs={cfg.n_jobs}, {os.cpu_count()} CPUs\n")
+
+    exact, hist = {}, {}
+    for rep, represent in representations().items():
+        exact[rep] = run(represent, cfg, names)
+        print(f"{rep}: {exact[rep][2]:.1f} s, {exact[rep][1]} observations encoded", flush=True)
+    for rep, represent in representations().items():
+        hist[rep] = run(represent, cfg, [n for n in names if n in GBT_METRICS], gbt_backend="hist")
+        print(f"{rep} (hist, {', '.join(GBT_METRICS)}): {hist[rep][2]:.1f} s", flush=True)
+
+    reps = list(exact)
+    score_keys = [k for k in exact[reps[0]][0] if not k.startswith("time.")]
+    rows = [["score", *reps, *(f"hist-exact {r}" for r in reps)]]
+    for key in score_keys:
+        row = [key, *(f"{exact[r][0][key]:.4f}" for r in reps)]
+        if key in hist[reps[0]][0]:
+            row += [f"{hist[r][0][key] - exact[r][0][key]:+.4f}" for r in reps]
+        else:
+            row += [""] * len(reps)
+        rows.append(row)
+    print("\n" + table(rows))
+
+    rows = [["wall seconds", *reps, *(f"hist {r}" for r in reps)]]
+    for name in names:
+        row = [name, *(f"{exact[r][0][f'time.{name}']:.1f}" for r in reps)]
+        row += [f"{hist[r][0][f'time.{name}']:.1f}" if name in GBT_METRICS else "" for r in reps]
+        rows.append(row)
+    rows.append(
+        ["total", *(f"{exact[r][2]:.1f}" for r in reps), *(f"{hist[r][2]:.1f}" for r in reps)]
+    )
+    print("\n" + table(rows))
+
+    if args.baseline:
+        _, encoded, seconds = run(
+            representations()["random"], cfg, names, n_jobs=1, share_samples=False
+        )
+        print(
+            f"\nrandom without the levers (n_jobs=1, share_samples=False): {seconds:.1f} s, "
+            f"{encoded} observations encoded (with them: {exact['random'][2]:.1f} s, "
+            f"{exact['random'][1]})"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""``vae-study trainer.pack=K``: one pack, K member records identical to the single runs'."""
+
+from __future__ import annotations
+
+import numpy as np
+from cli_runner import run_cli
+
+from vae_study.results import RunRecord
+
+
+def records(results) -> dict[str, RunRecord]:
+    found = (RunRecord.read(p) for p in results.glob("*/runs/*/record.json"))
+    return {record.run_id: record for record in found}
+
+
+def test_a_pack_writes_each_members_single_run_record(tmp_path, tiny):
+    packed = run_cli(*tiny, "trainer.pack=2", results=tmp_path / "packed")
+    assert packed.returncode == 0, packed.stderr
+    member = run_cli(*tiny, "trainer.pack=2", "seed=1", results=tmp_path / "member")
+    assert member.returncode == 0 and "member of the pack led by seed 0" in member.stdout
+    assert not records(tmp_path / "member")
+    for seed in (0, 1):
+        single = run_cli(*tiny, f"seed={seed}", results=tmp_path / "single")
+        assert single.returncode == 0, single.stderr
+    by_pack, alone = records(tmp_path / "packed"), records(tmp_path / "single")
+    assert by_pack.keys() == alone.keys() and len(alone) == 2
+    for run_id, record in by_pack.items():
+        assert record.status == "done" and record.train["pack"] == 2
+        assert record.train["steps"] == alone[run_id].train["steps"] == 20
+        for term, value in alone[run_id].train["final"].items():
+            np.testing.assert_allclose(record.train["final"][term], value, rtol=1e-4)

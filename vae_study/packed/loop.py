@@ -1,0 +1,158 @@
+"""The packed training loop: one Adam over stacked parameters, per-member noise and divergence.
+
+What makes member k's training the same as its single run (``vae_study.train._fit_vae`` with
+:class:`vae_study.models.module.VAEModule`), to float rounding:
+
+- parameters: built by the single run's own code, then stacked (:class:`PackedVAE`);
+- data: batch t of member k is ``BatchStream(data, n, data_seed_k).batch(t)``
+  (:class:`PackedStream`);
+- noise: member k draws its reparameterisation noise from a generator holding the global RNG
+  state its single run has after building the model, so it draws the same eps at every step;
+- optimiser: Adam is elementwise, so one Adam over the stacked tensors is K Adams; the gradient
+  of the sum of the members' losses with respect to member k's slice is that of its own loss;
+- divergence: a member whose loss is not finite is masked out of the summed loss from that step
+  on and reported failed with its step, as its single run stops there; the others go on.
+
+Divergence is read back from the device every ``summary_window`` steps (not every step), so the
+loop never waits on the device; the window of recent terms is kept twice as long for that.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from vae_study.data.torch_render import PackedStream
+from vae_study.packed.model import PackedVAE, Terms
+
+
+@dataclass(frozen=True)
+class SpeedOptions:
+    """Switches that change how fast a pack trains, not what it computes (``trainer.speed``)."""
+
+    bf16: bool = False  # autocast the networks to bfloat16 (trainer.precision=bf16-mixed)
+    compile: bool = False  # torch.compile the loss and its gradient
+    cuda_graphs: bool = False  # compile with mode="reduce-overhead" (CUDA graphs)
+    fused_adam: bool = False  # Adam(fused=True): one kernel for the whole update
+
+
+def member_generator(device: torch.device) -> torch.Generator:
+    """A generator holding the current global RNG state of ``device`` (CPU or CUDA)."""
+    generator = torch.Generator(device)
+    state = torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.get_rng_state()
+    generator.set_state(state)
+    return generator
+
+
+@dataclass
+class MemberOutcome:
+    """How one member's training ended: steps done, recent means of its terms, its failure."""
+
+    steps: int
+    final: dict[str, float]
+    error: str | None = None
+
+
+class PackedTrainer:
+    """Trains a :class:`PackedVAE` on a :class:`PackedStream` with the study's Adam."""
+
+    def __init__(
+        self,
+        pack: PackedVAE,
+        stream: PackedStream,
+        generators: list[torch.Generator],
+        optimizer: dict,
+        speed: SpeedOptions = SpeedOptions(),
+        summary_window: int = 100,
+    ) -> None:
+        self.pack = pack
+        self.stream = stream
+        self.device = stream.device
+        self.generators = generators
+        self.speed = speed
+        self.summary_window = summary_window
+        self.num_latent = pack.members[0].encoder.mean.out_features
+        self.optimizer = torch.optim.Adam(
+            list(pack.params.values()),
+            lr=optimizer["lr"],
+            betas=tuple(optimizer["betas"]),
+            eps=optimizer["eps"],
+            fused=speed.fused_adam or None,
+        )
+        self.step_count = 0
+        k = len(pack)
+        self.alive = torch.ones(k, dtype=torch.bool, device=self.device)
+        self.failed_at = torch.full((k,), -1, dtype=torch.long, device=self.device)
+        self.failed_loss = torch.zeros(k, device=self.device)
+        self.history: deque[tuple[int, Terms]] = deque(maxlen=2 * summary_window)
+        self._loss = self._build_loss()
+
+    def _build_loss(self) -> Callable[..., Terms]:
+        def loss(params: Terms, x: torch.Tensor, eps: torch.Tensor, hp: Terms) -> Terms:
+            with torch.autocast(self.device.type, torch.bfloat16, enabled=self.speed.bf16):
+                return self.pack.terms(params, self.pack.buffers, x, eps, hp)
+
+        if self.speed.compile or self.speed.cuda_graphs:
+            mode = "reduce-overhead" if self.speed.cuda_graphs else None
+            return torch.compile(loss, mode=mode)
+        return loss
+
+    def noise(self) -> torch.Tensor:
+        """Each member's reparameterisation noise for this step, (K, n, D)."""
+        shape = (self.stream.batch_size, self.num_latent)
+        return torch.stack(
+            [torch.randn(shape, generator=g, device=self.device) for g in self.generators]
+        )
+
+    def step(self) -> Terms:
+        """One optimisation step of every member; returns the (K,) terms, detached."""
+        t = self.step_count
+        x = self.stream.batch(t)
+        hp = self.pack.hyperparameters(t, self.device)
+        terms = self._loss(self.pack.params, x, self.noise(), hp)
+        finite = torch.isfinite(terms["loss"])
+        newly = self.alive & ~finite
+        self.failed_at = torch.where(newly, t, self.failed_at)
+        self.failed_loss = torch.where(newly, terms["loss"].detach(), self.failed_loss)
+        self.alive = self.alive & finite
+        total = torch.where(self.alive, terms["loss"], torch.zeros_like(terms["loss"])).sum()
+        self.optimizer.zero_grad(set_to_none=True)
+        total.backward()
+        self.optimizer.step()
+        detached = {name: value.detach() for name, value in terms.items()}
+        self.history.append((t, detached))
+        self.step_count += 1
+        return detached
+
+    def fit(self, steps: int) -> list[MemberOutcome]:
+        """Train until ``steps`` or until every member has failed; then unstack the members."""
+        while self.step_count < steps:
+            self.step()
+            if self.step_count % self.summary_window == 0 and not bool(self.alive.any()):
+                break
+        self.pack.unstack_into_members()
+        return self.outcomes()
+
+    def outcomes(self) -> list[MemberOutcome]:
+        """Per member: steps trained, recent means (the single run's ``recent_means``), failure."""
+        failed_at = self.failed_at.tolist()
+        failed_loss = self.failed_loss.tolist()
+        outcomes = []
+        for k, failed in enumerate(failed_at):
+            end = self.step_count if failed < 0 else failed
+            window = [terms for t, terms in self.history if t < end][-self.summary_window :]
+            final = {
+                name: float(torch.stack([terms[name][k] for terms in window]).mean())
+                for name in (window[0] if window else {})
+            }
+            error = None
+            if failed >= 0:
+                error = (
+                    f"TrainingDiverged: training diverged: loss is {failed_loss[k]} at step "
+                    f"{failed}; lower train.optimizer.lr or the regularisation strength"
+                )
+            outcomes.append(MemberOutcome(steps=end, final=final, error=error))
+        return outcomes
