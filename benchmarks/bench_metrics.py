@@ -27,30 +27,17 @@ from pathlib import Path
 import numpy as np
 from omegaconf import OmegaConf
 
+from vae_study.data.factor_values import FactorValueData
 from vae_study.metrics import evaluate
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf" / "metrics"
 GBT_METRICS = ("dci", "downstream_gbt")
 
 
-class FactorValues:
-    """dSprites' factor grid; an observation is its factor values scaled to [0, 1]."""
-
-    factor_names = ("shape", "scale", "orientation", "pos_x", "pos_y")
-    factor_sizes = (3, 6, 40, 32, 32)
-    observation_shape = (5,)
-
-    def sample_factors(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return np.stack([rng.integers(0, size, n) for size in self.factor_sizes], axis=1)
-
-    def sample_observations_from_factors(
-        self, factors: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
-        return (factors / (np.array(self.factor_sizes) - 1.0)).astype(np.float32)
-
-    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        factors = self.sample_factors(n, rng)
-        return factors, self.sample_observations_from_factors(factors, rng)
+# dSprites' factor grid; an observation is its factor values scaled to [0, 1]
+DSPRITES_FACTORS = FactorValueData(
+    (3, 6, 40, 32, 32), ("shape", "scale", "orientation", "pos_x", "pos_y")
+)
 
 
 class Counted:
@@ -80,7 +67,7 @@ def run(represent, cfg, names, seed: int = 0, **options) -> tuple[dict[str, floa
     settings = {"gbt_backend": cfg.gbt_backend, "n_jobs": cfg.n_jobs}
     settings.update(options)
     started = time.perf_counter()
-    scores = evaluate(FactorValues(), counted, names, seed, **settings, **cfg.params)
+    scores = evaluate(DSPRITES_FACTORS, counted, names, seed, **settings, **cfg.params)
     return scores, counted.encoded, time.perf_counter() - started
 
 

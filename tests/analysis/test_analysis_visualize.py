@@ -13,6 +13,7 @@ from vae_study.analysis.pictures import (
     traversals,
 )
 from vae_study.analysis.visualize import VIZ_DIR, find_run, load_run, main, rotation_scores
+from vae_study.data.factor_values import FactorValueData
 
 
 @pytest.fixture(scope="module")
@@ -59,26 +60,9 @@ def test_the_cli_draws_every_picture_into_the_run_folder(trained_run, tmp_path):
     assert (folder / "rotation.csv").read_text().startswith("score,original,rotated,difference")
 
 
-class FactorValues:
-    """Observations are the factor values themselves: the identity code is disentangled."""
-
-    factor_names = ("a", "b", "c")
-    factor_sizes = (4, 5, 6)
-    observation_shape = (3,)
-
-    def sample_factors(self, n, rng):
-        return np.stack([rng.integers(0, size, n) for size in self.factor_sizes], axis=1)
-
-    def sample_observations_from_factors(self, factors, rng):
-        return factors.astype(np.float32)
-
-    def sample(self, n, rng):
-        factors = self.sample_factors(n, rng)
-        return factors, self.sample_observations_from_factors(factors, rng)
-
-
 def test_a_rotated_code_scores_differently():
-    scores = rotation_scores(FactorValues(), lambda x: np.asarray(x, float), ["mig"], seed=0,
+    data = FactorValueData((4, 5, 6))
+    scores = rotation_scores(data, lambda x: np.asarray(x, float), ["mig"], seed=0,
                              n_jobs=1, mig={"num_train": 2000})  # fmt: skip
     assert scores.loc["mig", "original"] > 0.9
     assert scores.loc["mig", "rotated"] < scores.loc["mig", "original"] - 0.3

@@ -11,28 +11,9 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from vae_study.data.factor_values import FactorValueData
+
 Represent = Callable[[np.ndarray], np.ndarray]
-
-
-class FactorValueData:
-    """A full factor grid; an observation is its factor values scaled to [0, 1], shape (K,)."""
-
-    def __init__(self, factor_sizes: tuple[int, ...] = (3, 4, 6)) -> None:
-        self.factor_sizes = tuple(factor_sizes)
-        self.factor_names = tuple(f"factor_{k}" for k in range(len(self.factor_sizes)))
-        self.observation_shape = (len(self.factor_sizes),)
-
-    def sample_factors(self, n: int, rng: np.random.Generator) -> np.ndarray:
-        return np.stack([rng.integers(0, size, n) for size in self.factor_sizes], axis=1)
-
-    def sample_observations_from_factors(
-        self, factors: np.ndarray, rng: np.random.Generator
-    ) -> np.ndarray:
-        return (factors / (np.array(self.factor_sizes) - 1.0)).astype(np.float32)
-
-    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        factors = self.sample_factors(n, rng)
-        return factors, FactorValueData.sample_observations_from_factors(self, factors, rng)
 
 
 class NoRenderData(FactorValueData):
@@ -42,6 +23,10 @@ class NoRenderData(FactorValueData):
         self, factors: np.ndarray, rng: np.random.Generator
     ) -> np.ndarray:
         raise NotImplementedError("factors are not a full grid")
+
+    def sample(self, n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        factors = self.sample_factors(n, rng)
+        return factors, self.values(factors)
 
 
 class SampleOnlyData:
