@@ -8,7 +8,10 @@ model-steps/s (medians over repeats, min..max) for
   loss, Adam) drawing each batch from the dSprites stream, the floor our paths are held to;
 - ``lightning``: our single-model path, ``VAEModule`` under ``lightning.Trainer`` as in
   ``vae_study.train._fit_vae`` (logging and progress bar off);
-- ``packed K``: ``vae_study.packed`` with K members (own seeds, streams and noise).
+- ``packed K mode``: ``vae_study.packed`` with K members (own seeds, streams and noise),
+  evaluated as one ``vmap`` or member by member (``loop``); ``--pack-modes`` picks which
+  (default: both on a CPU, where ``trainer.speed.pack_mode=auto`` chooses by this measurement,
+  and ``vmap`` on CUDA).
 
 It also counts FLOP per image forward and per training step (``torch.utils.flop_counter``) and
 reports achieved TFLOP/s; on CUDA it measures the device's bf16 matmul rate (8192^3 matmuls) and
@@ -129,13 +132,13 @@ def lightning(device: torch.device, steps: int, repeats: int) -> list[float]:
 
 
 def packed(
-    device: torch.device, k: int, steps: int, repeats: int, speed: SpeedOptions
+    device: torch.device, k: int, steps: int, repeats: int, speed: SpeedOptions, mode: str
 ) -> list[float]:
     members, generators = [], []
     for seed in range(k):
         members.append(module(seed))
         generators.append(member_generator(device))
-    pack = PackedVAE(members).to(device)
+    pack = PackedVAE(members, mode).to(device)
     stream = PackedStream(DSprites(), BATCH, list(range(k)), device)
     trainer = PackedTrainer(pack, stream, generators, ADAM, speed)
 
@@ -180,13 +183,15 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--steps", type=int, default=6)
     parser.add_argument("--quick", action="store_true", help="2 repeats of 3 steps: a dry run")
-    switches = sorted(SpeedOptions.__annotations__)
+    switches = sorted(n for n, t in SpeedOptions.__annotations__.items() if t == "bool")
     parser.add_argument("--speed", nargs="*", default=[], choices=switches)
+    parser.add_argument("--pack-modes", nargs="+", choices=("vmap", "loop"), default=None)
     parser.add_argument("--out", type=Path, default=Path("results/bench/train_cpu.json"))
     args = parser.parse_args()
     if args.quick:
         args.repeats, args.steps = 2, 3
     device = torch.device(args.device)
+    modes = args.pack_modes or (["vmap"] if device.type == "cuda" else ["loop", "vmap"])
     speed = SpeedOptions(**{name: True for name in args.speed})
     forward_flops, step_flops = flops_per_step()
     peak = matmul_rate(device, 8192 if device.type == "cuda" else 2048)
@@ -196,20 +201,22 @@ def main() -> None:
         f"{torch.__version__}, batch {BATCH}, speed {args.speed or 'off'}",
         f"# FLOP per image forward {forward_flops / 1e6:.1f} M, per training step "
         f"{step_flops / 1e9:.2f} G; measured matmul rate {peak / 1e12:.2f} TFLOP/s",
-        f"{'path':<12} {'images/s':>10} {'model-steps/s':>14} {'min..max':>15} "
+        f"{'path':<15} {'images/s':>10} {'model-steps/s':>14} {'min..max':>15} "
         f"{'TFLOP/s':>8} {'of peak':>8} {'study GPU-days':>15}",
     ]
     rows = {"plain": plain(device, args.steps, args.repeats)}
     rows["lightning"] = lightning(device, args.steps, args.repeats)
     for k in args.packs:
-        rows[f"packed {k}"] = [s / k for s in packed(device, k, args.steps, args.repeats, speed)]
+        for mode in modes:
+            seconds = packed(device, k, args.steps, args.repeats, speed, mode)
+            rows[f"packed {k} {mode}"] = [s / k for s in seconds]
     table = {}
     for path, seconds in rows.items():
         rates = [1 / s for s in seconds]
         rate = statistics.median(rates)
         days = STUDY_MODEL_STEPS / rate / 86_400
         lines.append(
-            f"{path:<12} {BATCH * rate:>10.0f} {rate:>14.1f} "
+            f"{path:<15} {BATCH * rate:>10.0f} {rate:>14.1f} "
             f"{f'{min(rates):.1f}..{max(rates):.1f}':>15} {rate * step_flops / 1e12:>8.3f} "
             f"{rate * step_flops / peak:>8.1%} {days:>15.0f}"
         )

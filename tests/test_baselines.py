@@ -11,7 +11,7 @@ from sklearn.decomposition import MiniBatchDictionaryLearning
 from vae_study.data.dsprites import DSprites
 from vae_study.data.linear_mixture import LinearMixture
 from vae_study.metrics import compute_dci, compute_mig
-from vae_study.models.baselines import baseline_representation, check_baseline, fit_baseline
+from vae_study.models.baselines import check_baseline, fit_baseline
 from vae_study.train import CONF_DIR, instantiate_named
 
 
@@ -21,12 +21,12 @@ def fitted(model: str, dataset: str = "linear_mixture", *overrides: str):
     data = instantiate_named(cfg.dataset)
     estimator = instantiate(cfg.model.estimator)
     check_baseline(estimator, data.observation_shape, cfg.model.fit_samples)
-    final = fit_baseline(estimator, data, cfg.model.fit_samples, np.random.default_rng(0))
-    return data, estimator, final
+    fitted, final = fit_baseline(estimator, data, cfg.model.fit_samples, np.random.default_rng(0))
+    return data, fitted, final
 
 
-def scores(data, estimator):
-    represent = baseline_representation(estimator)
+def scores(data, fitted):
+    represent = fitted.represent
     mig = compute_mig(data, represent, np.random.default_rng(1), num_train=3000)["mig"]
     dci = compute_dci(data, represent, np.random.default_rng(2), num_train=1000, num_test=500,
                       gbt_backend="hist")["dci.disentanglement"]  # fmt: skip
@@ -42,10 +42,20 @@ def test_ica_recovers_the_sources_of_a_linear_mixture_and_pca_does_not():
     assert ica_mig > pca_mig + 0.4 and ica_dci > pca_dci + 0.4
 
 
+def test_ica_on_dsprites_gives_unit_variance_codes_despite_its_constant_pixels():
+    data, ica, final = fitted("ica", "dsprites", "model.strength=0")
+    assert final["constant_inputs"] > 0  # the corner pixels never light up
+    _, observations = data.sample(1000, np.random.default_rng(5))
+    codes = ica.represent(observations)
+    assert codes.shape == (1000, 10)
+    np.testing.assert_allclose(codes.std(0), 1.0, atol=0.2)
+
+
 def test_sparse_codes_are_sparse_for_a_large_alpha():
     _, _, small_final = fitted("sparse_coding", "linear_mixture", "model.strength=0")
     _, large, large_final = fitted("sparse_coding", "linear_mixture", "model.strength=5")
-    assert isinstance(large, MiniBatchDictionaryLearning) and large.alpha == 3.0
+    assert isinstance(large.estimator, MiniBatchDictionaryLearning)
+    assert large.estimator.alpha == 3.0
     assert large_final["code_zero_fraction"] > 0.5
     assert large_final["code_zero_fraction"] > small_final["code_zero_fraction"]
 
@@ -67,9 +77,13 @@ def test_fitting_draws_only_fit_samples_observations():
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         cfg = compose("train", overrides=["model=pca", "model.strength=0"])
     estimator = instantiate(cfg.model.estimator)
-    fit_baseline(estimator, counting, cfg.model.fit_samples, np.random.default_rng(0))
+    fitted, final = fit_baseline(
+        estimator, counting, cfg.model.fit_samples, np.random.default_rng(0)
+    )
     assert counting.drawn == cfg.model.fit_samples == 500
-    assert estimator.components_.shape == (10, 64 * 64)
+    varying = int(fitted.varying.sum())
+    assert 0 < varying < 64 * 64 and final["constant_inputs"] == 64 * 64 - varying
+    assert estimator.components_.shape == (10, varying)
 
 
 def test_linear_mixture_is_a_linear_image_of_its_sources():

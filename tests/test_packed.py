@@ -11,11 +11,12 @@ from torch.utils.data import DataLoader
 from vae_study.data.dsprites import DSprites
 from vae_study.data.stream import BatchStream
 from vae_study.data.torch_render import PackedStream
+from vae_study.errors import ConfigError
 from vae_study.models.architectures import locatello_conv
 from vae_study.models.module import VAEModule
 from vae_study.models.objectives import DIPVAE, AnnealedVAE, BetaTCVAE, BetaVAE, Likelihood
 from vae_study.packed.loop import PackedTrainer, member_generator
-from vae_study.packed.model import PackedVAE
+from vae_study.packed.model import PackedVAE, resolve_pack_mode
 
 ADAM = {"lr": 1e-4, "betas": [0.9, 0.999], "eps": 1e-8}
 STEPS = 4
@@ -42,13 +43,15 @@ def single_run(seed: int, objective, data_seed: int) -> tuple[VAEModule, list[fl
     return module, [float(terms["loss"]) for terms in module._recent]
 
 
-def packed_run(specs: list[tuple[int, object, int]], **stream_options) -> PackedTrainer:
+def packed_run(
+    specs: list[tuple[int, object, int]], mode: str = "vmap", **stream_options
+) -> PackedTrainer:
     members, generators = [], []
     for seed, objective, _ in specs:
         members.append(build(seed, objective))
         generators.append(member_generator(torch.device("cpu")))
     stream = PackedStream(DSprites(), 64, [s for _, _, s in specs], **stream_options)
-    return PackedTrainer(PackedVAE(members), stream, generators, ADAM, summary_window=STEPS)
+    return PackedTrainer(PackedVAE(members, mode), stream, generators, ADAM, summary_window=STEPS)
 
 
 @pytest.fixture(autouse=True)
@@ -69,9 +72,10 @@ def one_thread():
     ],
     ids=["beta_vae", "annealed_vae", "dip_vae_ii", "beta_tcvae"],
 )
-def test_each_member_trains_exactly_as_its_single_run(make):
+@pytest.mark.parametrize("mode", ["vmap", "loop"])
+def test_each_member_trains_exactly_as_its_single_run(make, mode):
     specs = [(0, make(0), 11), (5, make(1), 22)]
-    trainer = packed_run(specs)
+    trainer = packed_run(specs, mode)
     losses = [trainer.step()["loss"] for _ in range(STEPS)]
     trainer.pack.unstack_into_members()
     for k, (seed, _, data_seed) in enumerate(specs):
@@ -84,9 +88,12 @@ def test_each_member_trains_exactly_as_its_single_run(make):
             torch.testing.assert_close(packed_state[name], value, rtol=1e-5, atol=1e-5)
 
 
-def test_members_get_their_own_strength():
+@pytest.mark.parametrize("mode", ["vmap", "loop"])
+def test_members_get_their_own_strength(mode):
     weak, strong = BetaVAE(1.0), BetaVAE(16.0)
-    trainer = packed_run([(3, weak, 1), (3, strong, 1)])  # same seed and data: only beta differs
+    trainer = packed_run(
+        [(3, weak, 1), (3, strong, 1)], mode
+    )  # same seed and data: only beta differs
     terms = trainer.step()
     assert torch.equal(terms["kl"][0], terms["kl"][1])
     expected = terms["recon"] + torch.tensor([1.0, 16.0]) * terms["kl"]
@@ -95,9 +102,10 @@ def test_members_get_their_own_strength():
     assert hp["beta"].tolist() == [1.0, 16.0]
 
 
-def test_a_diverging_member_fails_alone():
+@pytest.mark.parametrize("mode", ["vmap", "loop"])
+def test_a_diverging_member_fails_alone(mode):
     specs = [(0, BetaVAE(1.0), 1), (1, BetaVAE(1.0), 2), (2, BetaVAE(1.0), 3)]
-    trainer = packed_run(specs)
+    trainer = packed_run(specs, mode)
     with torch.no_grad():  # member 1's decoder output becomes NaN
         trainer.pack.params["decoder.0.bias"][1].fill_(float("nan"))
     healthy = [p[0].detach().clone() for p in trainer.pack.params.values()]
@@ -109,6 +117,14 @@ def test_a_diverging_member_fails_alone():
     moved = [p[0].detach() for p in trainer.pack.params.values()]
     assert all(torch.isfinite(p).all() for p in moved)
     assert any(not torch.equal(a, b) for a, b in zip(healthy, moved, strict=True))
+
+
+def test_auto_pack_mode_vectorises_on_cuda_and_loops_on_cpu():
+    assert resolve_pack_mode("auto", torch.device("cuda")) == "vmap"
+    assert resolve_pack_mode("auto", torch.device("cpu")) == "loop"
+    assert resolve_pack_mode("vmap", torch.device("cpu")) == "vmap"
+    with pytest.raises(ConfigError, match=r"trainer\.speed\.pack_mode"):
+        resolve_pack_mode("grouped", torch.device("cpu"))
 
 
 def test_render_on_device_gives_the_host_batches():

@@ -34,7 +34,7 @@ from vae_study.data.ground_truth import GroundTruthData
 from vae_study.data.stream import BatchStream
 from vae_study.errors import ConfigError
 from vae_study.metrics import evaluate
-from vae_study.models.baselines import baseline_representation, check_baseline, fit_baseline
+from vae_study.models.baselines import check_baseline, fit_baseline
 from vae_study.models.module import VAEModule, representation_function
 from vae_study.models.objectives import Likelihood
 from vae_study.results import (
@@ -212,21 +212,15 @@ def _fit_and_score(
     try:
         if is_baseline(cfg):
             rng = np.random.default_rng(data_seed)
-            final = fit_baseline(model, data, cfg.model.fit_samples, rng)
+            fitted, final = fit_baseline(model, data, cfg.model.fit_samples, rng)
             record.train = {"fit_samples": cfg.model.fit_samples, "final": final}
-            represent = baseline_representation(model)
+            represent = fitted.represent
         else:
             _fit_vae(cfg, run_dir, data, model, int(data_seed), logger, record)
             represent = representation_function(model)
         record.train["seconds"] = time.perf_counter() - started
         record.train["threads"] = torch.get_num_threads()
-        metrics = cfg.metrics
-        if metrics.names:
-            record.metrics = evaluate(
-                data, represent, list(metrics.names), metrics.seed,
-                gbt_backend=metrics.gbt_backend, n_jobs=metrics.n_jobs,
-                share_samples=metrics.share_samples, **metrics.params,
-            )  # fmt: skip
+        record.metrics = score(cfg.metrics, data, represent)
         record.status = "done"
     except Exception as error:
         record.status = "failed"
@@ -242,6 +236,17 @@ def _fit_and_score(
         shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)
     log.info("run %s done: %s", identifier, run_dir / RECORD_NAME)
     return record
+
+
+def score(metrics: DictConfig, data: GroundTruthData, represent: Any) -> dict[str, float]:
+    """The ``metrics`` config's scores of ``represent`` on ``data`` (empty when it names none)."""
+    if not metrics.names:
+        return {}
+    return evaluate(
+        data, represent, list(metrics.names), metrics.seed,
+        gbt_backend=metrics.gbt_backend, n_jobs=metrics.n_jobs,
+        share_samples=metrics.share_samples, **metrics.params,
+    )  # fmt: skip
 
 
 def _fit_vae(

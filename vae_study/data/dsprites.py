@@ -120,9 +120,9 @@ class SpriteRenderer:
 
         pad = WINDOW_PX
         canvas = np.zeros((n, IMAGE_SIZE + 2 * pad, IMAGE_SIZE + 2 * pad), dtype=bool)
-        canvas[
-            np.arange(n)[:, None, None], (rows + pad)[:, :, None], (cols + pad)[:, None, :]
-        ] = window
+        canvas[np.arange(n)[:, None, None], (rows + pad)[:, :, None], (cols + pad)[:, None, :]] = (
+            window
+        )
         return canvas[:, pad : pad + IMAGE_SIZE, pad : pad + IMAGE_SIZE]
 
 

@@ -24,9 +24,7 @@ class BatchStream(IterableDataset):
     the loader's round-robin order then yields steps in order.
     """
 
-    def __init__(
-        self, data: GroundTruthData, batch_size: int, seed: int, start: int = 0
-    ) -> None:
+    def __init__(self, data: GroundTruthData, batch_size: int, seed: int, start: int = 0) -> None:
         super().__init__()
         self.data = data
         self.batch_size = batch_size

@@ -134,4 +134,3 @@ class PackedStream:
         if type(self.data) is sprites.NoisyDSprites:
             return rng.uniform(0.0, 1.0, size=(n, 3, size, size)).astype(np.float32)
         return None
-

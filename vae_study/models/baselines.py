@@ -14,7 +14,7 @@ observations, scored by the same metrics and written to the same record as a VAE
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -40,31 +40,52 @@ def check_baseline(estimator: Any, observation_shape: tuple[int, ...], fit_sampl
         raise ConfigError(f"model.fit_samples must be at least 2, got {fit_samples}")
 
 
+@dataclass(frozen=True)
+class FittedBaseline:
+    """A fitted estimator and the input values it was fitted on.
+
+    ``varying`` masks the flattened input values that vary in the fit sample; the estimator sees
+    only those. The constant ones carry no information for any of the three baselines, and they
+    break FastICA: scikit-learn fixes the sign of its whitening by the loadings of the *first*
+    input value (``u *= np.sign(u[0])`` in ``_fastica.py``), so a constant first value (the
+    corner pixel of every dSprites image) multiplies the whole whitening matrix by 0 and every
+    code is 0.
+    """
+
+    estimator: Any
+    varying: np.ndarray
+
+    def represent(self, observations: np.ndarray) -> np.ndarray:
+        """The code (n, D) of flattened ``observations``."""
+        return self.estimator.transform(
+            observations.reshape(len(observations), -1)[:, self.varying]
+        )
+
+
 def fit_baseline(
     estimator: Any, data: GroundTruthData, fit_samples: int, rng: np.random.Generator
-) -> dict[str, float]:
-    """Fit ``estimator`` on ``fit_samples`` observations; return its reconstruction error.
+) -> tuple[FittedBaseline, dict[str, float]]:
+    """Fit ``estimator`` on ``fit_samples`` observations; return it with its fit summary.
 
-    The error is the mean over observations of the squared error summed over values, with the
-    reconstruction ``inverse_transform`` (PCA, ICA) or code @ dictionary (sparse coding).
+    The summary holds ``reconstruction_error``, the mean over observations of the squared error
+    summed over values (reconstruction ``inverse_transform`` for PCA and ICA, code @ dictionary
+    for sparse coding; constant values are reconstructed exactly), ``code_zero_fraction`` and
+    ``constant_inputs``, the number of input values left out because they never vary.
     """
     _, observations = data.sample(fit_samples, rng)
     flat = observations.reshape(fit_samples, -1)
-    codes = estimator.fit_transform(flat)
+    varying = np.ptp(flat, axis=0) > 0
+    if not varying.any():
+        raise ValueError(f"all {flat.shape[1]} input values are constant in {fit_samples} samples")
+    inputs = flat[:, varying]
+    codes = estimator.fit_transform(inputs)
     if hasattr(estimator, "inverse_transform"):
         reconstruction = estimator.inverse_transform(codes)
     else:
         reconstruction = codes @ estimator.components_
-    return {
-        "reconstruction_error": float(((flat - reconstruction) ** 2).sum(1).mean()),
+    summary = {
+        "reconstruction_error": float(((inputs - reconstruction) ** 2).sum(1).mean()),
         "code_zero_fraction": float(np.mean(codes == 0)),
+        "constant_inputs": int((~varying).sum()),
     }
-
-
-def baseline_representation(estimator: Any) -> Callable[[np.ndarray], np.ndarray]:
-    """``represent(observations) -> (n, D)``: the fitted estimator's code of flattened inputs."""
-
-    def represent(observations: np.ndarray) -> np.ndarray:
-        return estimator.transform(observations.reshape(len(observations), -1))
-
-    return represent
+    return FittedBaseline(estimator, varying), summary

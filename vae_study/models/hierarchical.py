@@ -139,5 +139,8 @@ class HierarchicalVAE(VAEModule):
             if kl is not None and kl / width < COLLAPSE_NATS:
                 log.warning(
                     "latent layer %d collapsed: its KL is %.4f nats over %d dimensions, so it "
-                    "carries (almost) no information about x", level, kl, width,
+                    "carries (almost) no information about x",
+                    level,
+                    kl,
+                    width,
                 )

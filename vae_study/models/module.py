@@ -89,13 +89,29 @@ class VAEModule(L.LightningModule):
             )
         self.batches_seen += 1
         terms.update(self.diagnostics(out))
-        self.log_dict({f"train/{name}": value for name, value in terms.items()}, prog_bar=False)
         self.log("loss", loss, prog_bar=True, logger=False)
-        kl_per_dim = out.kl.detach().mean(0)
-        self.log_dict({f"train/kl_dim/{i}": kl_per_dim[i] for i in range(len(kl_per_dim))})
+        if self._is_logging_step():
+            kl_per_dim = out.kl.detach().mean(0)
+            self.log_dict(
+                {f"train/{name}": value for name, value in terms.items()}
+                | {f"train/kl_dim/{i}": kl_per_dim[i] for i in range(len(kl_per_dim))}
+            )
         self._recent.append({name: value.detach() for name, value in terms.items()})
         del self._recent[: -self.summary_window]
         return loss
+
+    def _is_logging_step(self) -> bool:
+        """Whether the loggers write this step: Lightning's own rule, every
+        ``log_every_n_steps`` batches (counted by ``batches_seen``, already incremented).
+
+        Logging the other steps' terms too would change no logged value (a step-level value is
+        written only on these steps) but cost more than the whole Lightning loop: each
+        ``self.log`` walks Lightning's result collection, and 15 keys per step made our training
+        step about 15% slower than a plain PyTorch loop.
+        """
+        if self._trainer is None:
+            return False
+        return self.batches_seen % self.trainer.log_every_n_steps == 0
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         """One Adam: the model's parameters with the study's settings, plus any parameter
@@ -104,9 +120,7 @@ class VAEModule(L.LightningModule):
         claimed = {id(p) for group in extra for p in group["params"]}
         model = [p for p in self.parameters() if id(p) not in claimed]
         lr, betas, eps = (self.optimizer_settings[key] for key in ("lr", "betas", "eps"))
-        return torch.optim.Adam(
-            [{"params": model}, *extra], lr=lr, betas=tuple(betas), eps=eps
-        )
+        return torch.optim.Adam([{"params": model}, *extra], lr=lr, betas=tuple(betas), eps=eps)
 
     def recent_means(self) -> dict[str, float]:
         """Each loss term averaged over the last ``summary_window`` training steps."""

@@ -42,9 +42,7 @@ class Likelihood(nn.Module):
     def __init__(self, kind: str = "bernoulli", sigma: float = 1.0) -> None:
         super().__init__()
         if kind not in ("bernoulli", "gaussian"):
-            raise ConfigError(
-                f"model.likelihood must be 'bernoulli' or 'gaussian', got '{kind}'"
-            )
+            raise ConfigError(f"model.likelihood must be 'bernoulli' or 'gaussian', got '{kind}'")
         if sigma <= 0:
             raise ConfigError(f"model.likelihood_sigma must be positive, got {sigma}")
         self.kind = kind

@@ -37,6 +37,7 @@ class SpeedOptions:
     compile: bool = False  # torch.compile the loss and its gradient
     cuda_graphs: bool = False  # compile with mode="reduce-overhead" (CUDA graphs)
     fused_adam: bool = False  # Adam(fused=True): one kernel for the whole update
+    pack_mode: str = "auto"  # vmap | loop | auto (vmap on CUDA): see vae_study.packed.model
 
 
 def member_generator(device: torch.device) -> torch.Generator:

@@ -5,12 +5,16 @@ builds it; :class:`PackedVAE` stacks their parameters (``torch.func.stack_module
 maps one member's forward pass and objective over the model axis with ``torch.func.vmap`` and
 ``functional_call`` (the recipe of the PyTorch tutorial "Model ensembling"). Under ``vmap`` a
 convolution with stacked weights becomes one grouped convolution and a linear layer one batched
-matmul, so K small models make one large kernel per layer.
+matmul, so K small models make one large kernel per layer. That pays on a GPU; on a CPU the
+grouped convolutions measured about half the speed of K separate ones (``make bench``), so there
+the members are evaluated one after the other on their slices of the same stacked parameters
+(``mode="loop"``): one process, one data stream, one Adam, and each member at single-run speed.
 
 Objectives enter as functions of a :class:`Forward` and per-member hyperparameter tensors
 (beta, gamma and the annealed capacity, lambda_od and lambda_d), the formulas of
 :mod:`vae_study.models.objectives`; ``tests/test_packed.py`` checks them against those classes.
-FactorVAE (a discriminator with its own optimiser) and the hierarchical VAE are not packed.
+FactorVAE (a discriminator with its own optimiser) and the hierarchical VAE are not packed:
+their packs train as single runs one after another (:mod:`vae_study.packed.run`).
 """
 
 from __future__ import annotations
@@ -39,6 +43,16 @@ from vae_study.models.objectives import (
 )
 
 Terms = dict[str, torch.Tensor]
+PACK_MODES = ("auto", "vmap", "loop")
+
+
+def resolve_pack_mode(mode: str, device: torch.device) -> str:
+    """``trainer.speed.pack_mode``: ``auto`` is ``vmap`` on CUDA and ``loop`` elsewhere."""
+    if mode not in PACK_MODES:
+        raise ConfigError(f"trainer.speed.pack_mode must be one of {PACK_MODES}, got {mode!r}")
+    if mode == "auto":
+        return "vmap" if device.type == "cuda" else "loop"
+    return mode
 
 
 def _beta_vae(objective: BetaVAE, out: Forward, hp: Terms) -> Terms:
@@ -126,8 +140,11 @@ def check_packable(members: list[VAEModule]) -> None:
 class PackedVAE:
     """The stacked parameters of K members and their vectorised loss terms."""
 
-    def __init__(self, members: list[VAEModule]) -> None:
+    def __init__(self, members: list[VAEModule], mode: str = "vmap") -> None:
+        """``mode``: ``vmap`` (one vectorised computation) or ``loop`` (member by member)."""
         check_packable(members)
+        if mode not in ("vmap", "loop"):
+            raise ConfigError(f"packed mode must be 'vmap' or 'loop', got {mode!r}")
         self.members = members
         self.objective = members[0].objective
         self.spec = PACKED_OBJECTIVES[type(self.objective)]
@@ -135,7 +152,8 @@ class PackedVAE:
         networks = [Networks(m.encoder, m.decoder) for m in members]
         self.params, self.buffers = stack_module_state(networks)  # name -> (K, ...)
         self.base = copy.deepcopy(networks[0]).to("meta")
-        self.terms = vmap(self._member_terms)
+        self.mode = mode
+        self.terms = vmap(self._member_terms) if mode == "vmap" else self._looped_terms
 
     def __len__(self) -> int:
         return len(self.members)
@@ -171,6 +189,29 @@ class PackedVAE:
             kl=gaussian_kl(mean.float(), log_var.float()),
         )
         return self.spec.terms(self.objective, out, hp)
+
+    def _looped_terms(
+        self, params: Terms, buffers: Terms, x: torch.Tensor, eps: torch.Tensor, hp: Terms
+    ) -> Terms:
+        """What ``vmap(_member_terms)`` returns, computed member by member.
+
+        ``unbind`` (not indexing) takes the members' slices: its backward stacks the K
+        gradients once, where K separate index backwards would each write a full-size zero
+        gradient.
+        """
+        params_k = {name: p.unbind(0) for name, p in params.items()}
+        buffers_k = {name: b.unbind(0) for name, b in buffers.items()}
+        per_member = [
+            self._member_terms(
+                {name: p[k] for name, p in params_k.items()},
+                {name: b[k] for name, b in buffers_k.items()},
+                x[k],
+                eps[k],
+                {name: h[k] for name, h in hp.items()},
+            )
+            for k in range(len(self))
+        ]
+        return {name: torch.stack([t[name] for t in per_member]) for name in per_member[0]}
 
     def unstack_into_members(self) -> None:
         """Copy member k's slice of the stacked parameters back into ``members[k]``."""

@@ -1,0 +1,62 @@
+"""``vae-study-rescore``: a finished run scored again with other metric settings."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from vae_study.rescore import main, rescore
+from vae_study.results import RunRecord
+
+
+@pytest.fixture
+def run_dir(trained_run, tmp_path):
+    copy = tmp_path / "runs" / trained_run.name
+    shutil.copytree(trained_run, copy)
+    return copy
+
+
+def settings(tmp_path, mig_points: int):
+    path = tmp_path / f"metrics-{mig_points}.yaml"
+    path.write_text(
+        "params:\n"
+        f"  mig: {{num_train: {mig_points}, num_bins: 20}}\n"
+        "  modularity: {num_train: 300, num_test: 100, num_bins: 20}\n"
+    )
+    return str(path)
+
+
+def test_rescoring_replaces_only_the_named_metrics_and_records_their_settings(run_dir, tmp_path):
+    first = rescore(run_dir, ["mig", "modularity"], settings(tmp_path, 300), n_jobs=1)
+    assert first.config["metrics"]["names"] == ["mig", "modularity"]
+    assert first.config["metrics"]["params"]["mig"]["num_train"] == 300
+    modularity = {k: v for k, v in first.metrics.items() if "modularity" in k}
+    assert "modularity" in modularity and "time.modularity" in modularity
+
+    second = rescore(run_dir, ["mig"], settings(tmp_path, 900), n_jobs=1)
+    assert second.config["metrics"]["params"]["mig"]["num_train"] == 900
+    assert {k: v for k, v in second.metrics.items() if "modularity" in k} == modularity
+    assert second.metrics["mig"] != first.metrics["mig"]
+    assert RunRecord.read(run_dir / "record.json").metrics == second.metrics
+
+    # the record's own seed and draws: the first settings give the first score again
+    third = rescore(run_dir, ["mig"], settings(tmp_path, 300), n_jobs=1)
+    assert third.metrics["mig"] == first.metrics["mig"]
+    assert run_dir.name == first.run_id  # the trained model keeps its id
+
+
+def test_unknown_metrics_unfinished_runs_and_baselines_are_refused(run_dir, tmp_path):
+    with pytest.raises(ValueError, match="unknown metric names"):
+        rescore(run_dir, ["mig", "nope"], settings(tmp_path, 300))
+    record = RunRecord.read(run_dir / "record.json")
+    record.config["model"]["estimator"] = {"_target_": "sklearn.decomposition.PCA"}
+    record.write(run_dir)
+    with pytest.raises(ValueError, match="baselines keep no weights"):
+        rescore(run_dir, ["mig"], settings(tmp_path, 300))
+    record.status = "failed"
+    record.write(run_dir)
+    with pytest.raises(ValueError, match="is failed, not done"):
+        rescore(run_dir, ["mig"], settings(tmp_path, 300))
+    with pytest.raises(SystemExit, match="1 of 1 runs were not scored"):
+        main([str(run_dir), "--names", "mig", "--metrics", settings(tmp_path, 300)])
