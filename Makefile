@@ -2,6 +2,7 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+SHELL := /bin/bash
 # The torch build: on a machine without an NVIDIA driver `make install` takes the CPU build.
 # Elsewhere than this project's machines, point TORCH_INDEX at PyTorch's CPU wheel index, e.g.
 # make install TORCH_INDEX=https://download.pytorch.org/whl/cpu
@@ -60,8 +61,8 @@ bench: ## one table: plain loop, Lightning, packed K=1,4,16 (images/s, model-ste
 
 bench-train: bench
 
-bench-metrics: ## wall time of each metric at the study's sample counts
-	$(BIN)/python benchmarks/bench_metrics.py
+bench-metrics: ## scores and wall time of each metric at the study's counts (+ without the levers) -> results/bench/
+	set -o pipefail; $(BIN)/python benchmarks/bench_metrics.py --baseline 2>&1 | grep -v -i warn | tee results/bench/metrics_cpu.txt
 
 clean: ## remove caches and the demo's results (keeps .venv)
 	rm -rf .pytest_cache .ruff_cache results/demo
