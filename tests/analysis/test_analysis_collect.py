@@ -7,7 +7,7 @@ import time
 import pandas as pd
 from synthetic_study import KEYS, synthetic_record, write_records, write_study
 
-from vae_study.analysis.collect import ID_COLUMNS, collect, parquet_engine, write_table
+from vae_study.analysis.collect import ID_COLUMNS, collect, write_table
 from vae_study.results import RECORD_NAME
 
 
@@ -72,14 +72,13 @@ def test_a_real_record_reads(trained_run):
     assert row["strength_value"] == 4.0 and row["mig"] == 0.1 and row["train.steps"] == 3
 
 
-def test_the_table_is_written_as_csv_and_parquet_when_an_engine_is_installed(tmp_path):
+def test_the_table_is_written_as_csv_and_parquet(tmp_path):
     write_study(tmp_path, "s", {"dsprites": 2}, models=("beta_vae",), strengths=(0, 1))
     table = collect(tmp_path / "s" / "runs").table
     written = write_table(table, tmp_path / "out")
-    assert written[0].name == "study_table.csv"
-    assert (len(written) == 2) == (parquet_engine() is not None)
-    again = pd.read_csv(written[0])
-    pd.testing.assert_frame_equal(again, table, check_dtype=False)
+    assert [path.name for path in written] == ["study_table.csv", "study_table.parquet"]
+    pd.testing.assert_frame_equal(pd.read_csv(written[0]), table, check_dtype=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(written[1]), table)
 
 
 def test_two_thousand_records_collect_in_seconds(tmp_path):

@@ -3,9 +3,9 @@
     python -m vae_study.analysis collect --study <name> --results <dir>
     python -m vae_study.analysis figures --study <name> --results <dir> [--paper <dir>]
 
-The table goes to ``<dir>/<name>/study_table.csv`` (and ``.parquet`` when pyarrow or
-fastparquet is installed), the figures to ``<dir>/<name>/figures/``. The paper's matrices are read
-from ``--paper`` (default ``<dir>/paper``).
+The table goes to ``<dir>/<name>/study_table.csv`` and ``.parquet``, the figures to
+``<dir>/<name>/figures/``. The paper's matrices are read from ``--paper`` (default
+``<dir>/paper``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from vae_study.analysis.collect import collect, parquet_engine, write_table
+from vae_study.analysis.collect import collect, write_table
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -60,8 +60,6 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(1)
     for path in write_table(collection.table, study_dir):
         print(f"wrote {path}")
-    if parquet_engine() is None:
-        print("Parquet skipped: install pyarrow to write study_table.parquet")
     print(f"collected in {time.perf_counter() - started:.1f} s")
     if args.command == "figures":
         from vae_study.analysis.figures import render_study

@@ -17,7 +17,6 @@ carries a field added later (``model_num``) still reads; 12,600 records take sec
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 from collections import Counter
@@ -123,22 +122,11 @@ def collect(runs_dir: str | Path) -> Collection:
     return Collection(table.reset_index(drop=True), dict(counts), unreadable)
 
 
-def parquet_engine() -> str | None:
-    """The installed Parquet engine pandas can use (pyarrow, then fastparquet), or None."""
-    for engine in ("pyarrow", "fastparquet"):
-        if importlib.util.find_spec(engine) is not None:
-            return engine
-    return None
-
-
 def write_table(table: pd.DataFrame, out_dir: str | Path) -> list[Path]:
-    """Write ``study_table.csv`` (and ``study_table.parquet`` when an engine is installed)."""
+    """Write the table as ``study_table.csv`` and ``study_table.parquet`` (pyarrow)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written = [out_dir / f"{TABLE_NAME}.csv"]
-    table.to_csv(written[0], index=False)
-    engine = parquet_engine()
-    if engine is not None:
-        written.append(out_dir / f"{TABLE_NAME}.parquet")
-        table.to_parquet(written[1], engine=engine, index=False)
-    return written
+    csv, parquet = out_dir / f"{TABLE_NAME}.csv", out_dir / f"{TABLE_NAME}.parquet"
+    table.to_csv(csv, index=False)
+    table.to_parquet(parquet, engine="pyarrow", index=False)
+    return [csv, parquet]
