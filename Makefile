@@ -58,6 +58,7 @@ viz: ## one model's pictures into <run_dir>/viz/: make viz RUN=<run_id or run fo
 
 bench: ## one table: plain loop, Lightning, packed K=1,4,16 (images/s, model-steps/s) -> results/bench/
 	$(BIN)/python benchmarks/bench_train.py --packs 1 4 16
+	$(BIN)/python benchmarks/bench_train.py --packs --host-memory release --out results/bench/train_cpu_release.json
 
 bench-train: bench
 

@@ -17,7 +17,10 @@ It also counts FLOP per image forward and per training step (``torch.utils.flop_
 reports achieved TFLOP/s; on CUDA it measures the device's bf16 matmul rate (8192^3 matmuls) and
 reports each path's fraction of it, and projects the GPU-days of the full study (12,600 models x
 300,000 steps). ``--speed`` turns on packed-path switches (bf16, compile, ...). The table and a
-JSON of every number go to ``--out``.
+JSON of every number go to ``--out``. ``--host-memory`` is ``retain`` (what ``vae-study`` does
+with its default ``train.retain_host_memory: true``, for every row alike) or ``release`` (glibc's
+default, for the comparison in docs/performance.md); an empty ``--packs`` leaves the packed rows
+out.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from vae_study.data.dsprites import DSprites
 from vae_study.data.stream import BatchStream
 from vae_study.data.torch_render import PackedStream
+from vae_study.host_memory import retain_freed_memory
 from vae_study.models.architectures import locatello_conv
 from vae_study.models.module import VAEModule
 from vae_study.models.objectives import BetaVAE, Likelihood, bernoulli_nll, gaussian_kl
@@ -182,15 +186,18 @@ def matmul_rate(device: torch.device, size: int) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--packs", type=int, nargs="+", default=[1, 4, 16])
+    parser.add_argument("--packs", type=int, nargs="*", default=[1, 4, 16])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--quick", action="store_true", help="2 repeats of 3 steps: a dry run")
     switches = sorted(n for n, t in SpeedOptions.__annotations__.items() if t == "bool")
     parser.add_argument("--speed", nargs="*", default=[], choices=switches)
     parser.add_argument("--pack-modes", nargs="+", choices=("vmap", "loop"), default=None)
+    parser.add_argument("--host-memory", choices=("retain", "release"), default="retain")
     parser.add_argument("--out", type=Path, default=Path("results/bench/train_cpu.json"))
     args = parser.parse_args()
+    if args.host_memory == "retain" and not retain_freed_memory():
+        parser.error("--host-memory retain needs glibc's mallopt: pass --host-memory release")
     if args.quick:
         args.repeats, args.steps = 2, 3
     device = torch.device(args.device)
@@ -201,7 +208,8 @@ def main() -> None:
     name = torch.cuda.get_device_name() if device.type == "cuda" else platform.processor()
     lines = [
         f"# {name or platform.machine()}, {torch.get_num_threads()} threads, torch "
-        f"{torch.__version__}, batch {BATCH}, speed {args.speed or 'off'}",
+        f"{torch.__version__}, batch {BATCH}, speed {args.speed or 'off'}, host memory "
+        f"{args.host_memory}",
         f"# FLOP per image forward {forward_flops / 1e6:.1f} M, per training step "
         f"{step_flops / 1e9:.2f} G; measured matmul rate {peak / 1e12:.2f} TFLOP/s",
         f"{'path':<15} {'images/s':>10} {'model-steps/s':>14} {'min..max':>15} "
@@ -231,7 +239,8 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.with_suffix(".txt").write_text("\n".join(lines) + "\n")
     summary = {"forward_flops_per_image": forward_flops, "flops_per_step": step_flops,
-               "matmul_flops_per_s": peak, "rows": table, "speed": args.speed}  # fmt: skip
+               "matmul_flops_per_s": peak, "rows": table, "speed": args.speed,
+               "host_memory": args.host_memory}  # fmt: skip
     args.out.write_text(json.dumps(summary, indent=1, default=float))
 
 

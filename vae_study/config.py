@@ -33,6 +33,7 @@ class TrainConfig:
     checkpoint_every: int = MISSING
     keep_weights: bool = MISSING
     threads: int | None = MISSING
+    retain_host_memory: bool = MISSING
 
 
 @dataclass

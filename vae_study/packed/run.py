@@ -117,12 +117,10 @@ def _train_one_by_one(cfg: DictConfig, reason: str) -> RunRecord | None:
 
 
 def _train_members(members: list[DictConfig], data: object) -> RunRecord:
-    from vae_study.train import WEIGHTS, build_module, score, torch_threads
+    from vae_study.train import WEIGHTS, build_module, configure_host, score
 
     cfg = members[0]
-    threads = torch_threads(cfg.train.threads)
-    if threads is not None:
-        torch.set_num_threads(threads)
+    configure_host(cfg.train)
     device = torch.device("cuda" if cfg.trainer.accelerator == "gpu" else "cpu")
     records, modules, generators, data_seeds = [], [], [], []
     for member in members:
