@@ -7,10 +7,10 @@ model-steps/s (medians over repeats, min..max) for
 - ``plain``: a hand-written PyTorch loop (encoder, reparameterisation, decoder, the study's
   loss, Adam) drawing each batch from the dSprites stream, the floor our paths are held to;
 - ``lightning``: our single-model path, ``VAEModule`` under ``lightning.Trainer`` as in
-  ``vae_study.train._fit_vae`` (logging and progress bar off);
+  ``vae_study.fitting.lightning`` (logging and progress bar off);
 - ``packed K mode``: ``vae_study.packed`` with K members (own seeds, streams and noise),
   evaluated as one ``vmap`` or member by member (``loop``); ``--pack-modes`` picks which
-  (default: both on a CPU, where ``trainer.speed.pack_mode=auto`` chooses by this measurement,
+  (default: both on a CPU, where ``pack.mode=auto`` chooses by this measurement,
   and ``vmap`` on CUDA).
 
 It also counts FLOP per image forward and per training step (``torch.utils.flop_counter``) and
@@ -144,7 +144,8 @@ def packed(
     members, generators = [], []
     for seed in range(k):
         members.append(module(seed))
-        generators.append(member_generator(device))
+        state = torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.get_rng_state()
+        generators.append(member_generator(state, device))
     pack = PackedVAE(members, mode).to(device)
     stream = PackedStream(DSprites(), BATCH, list(range(k)), device)
     trainer = PackedTrainer(pack, stream, generators, ADAM, speed)

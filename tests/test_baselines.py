@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
 from sklearn.decomposition import MiniBatchDictionaryLearning
 
+from vae_study.build import build_data
+from vae_study.config import compose_config
 from vae_study.data.dsprites import DSprites
 from vae_study.data.linear_mixture import LinearMixture
 from vae_study.metrics import compute_dci, compute_mig
 from vae_study.models.baselines import check_baseline, fit_baseline
-from vae_study.train import CONF_DIR, instantiate_named
 
 
 def fitted(model: str, dataset: str = "linear_mixture", *overrides: str):
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=[f"model={model}", f"dataset={dataset}", *overrides])
-    data = instantiate_named(cfg.dataset)
+    cfg = compose_config([f"model={model}", f"dataset={dataset}", *overrides])
+    data = build_data(cfg)
     estimator = instantiate(cfg.model.estimator)
     check_baseline(estimator, data.observation_shape, cfg.model.fit_samples)
     fitted, final = fit_baseline(estimator, data, cfg.model.fit_samples, np.random.default_rng(0))
@@ -74,8 +73,7 @@ class CountingData:
 
 def test_fitting_draws_only_fit_samples_observations():
     counting = CountingData(DSprites())
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=["model=pca", "model.strength=0"])
+    cfg = compose_config(["model=pca", "model.strength=0"])
     estimator = instantiate(cfg.model.estimator)
     fitted, final = fit_baseline(
         estimator, counting, cfg.model.fit_samples, np.random.default_rng(0)

@@ -12,6 +12,7 @@ import torch
 from hydra import compose, initialize_config_dir
 from torch.utils.data import DataLoader
 
+from vae_study.build import build_module
 from vae_study.data.dsprites import DSprites
 from vae_study.data.stream import BatchStream
 from vae_study.errors import ConfigError
@@ -32,12 +33,11 @@ from vae_study.models.objectives import (
     shuffle_codes,
     total_correlation,
 )
-from vae_study.train import build_module
 
 CONF = Path(__file__).resolve().parents[1] / "conf"
 ADAM = {"lr": 1e-3, "betas": [0.9, 0.999], "eps": 1e-8}
-# The grids of unsupervised_study_v1/sweep.py (../shared/STUDY.md); ours: hierarchical_vae reuses
-# the beta grid, autoencoder has L1 weights.
+# The grids of unsupervised_study_v1/sweep.py (docs/reference_protocol.md); ours:
+# hierarchical_vae reuses the beta grid, autoencoder has L1 weights.
 STUDY_GRIDS = {
     "beta_vae": ("beta", [1, 2, 4, 6, 8, 16]),
     "annealed_vae": ("c_max", [5, 10, 25, 50, 75, 100]),

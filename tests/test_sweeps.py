@@ -52,6 +52,26 @@ def test_the_study_plans_expand_to_the_reference_grid(console_script):
     assert mini.stdout.strip() == "planned: 24 runs"
 
 
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["train.optimizer.lr=1", "train.optimizer.eps=1"],
+        ["train.optimizer.betas=[0.5,1]", "seed=3"],
+        ["model=dip_vae_ii", "model.strength=4", "paths.results=/elsewhere"],
+        ["model=pca", "seed=7", "study.name=mine"],
+        ["+model.objective.note=x", "logger=wandb", "seed=2"],
+    ],
+)
+def test_status_computes_the_run_ids_and_folders_training_computes(overrides):
+    from vae_study.build import member
+    from vae_study.config import compose_config
+    from vae_study.status import job_run_ids
+
+    trained = member(compose_config(["study=mini", *overrides]))
+    [(_, identifier, run_dir)] = job_run_ids([["study=mini", *overrides]])
+    assert (identifier, run_dir) == (trained.run_id, trained.run_dir)
+
+
 def test_reference_model_numbers():
     assert reference_model_num("dsprites", "beta_vae", 0, 0) == 0
     assert reference_model_num("dsprites", "factor_vae", 2, 7) == 300 + 100 + 7
@@ -117,11 +137,8 @@ def test_parallel_local_jobs_share_the_cores(console_script, tmp_path):
 
 @pytest.mark.parametrize("launcher", ["slurm", "local"])
 def test_launcher_configs_compose(launcher):
-    from hydra import compose, initialize_config_dir
+    from vae_study.config import compose_config
 
-    from vae_study.train import CONF_DIR
-
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=[f"hydra/launcher={launcher}"], return_hydra_config=True)
+    cfg = compose_config([f"hydra/launcher={launcher}"], hydra_config=True)
     target = cfg.hydra.launcher._target_
     assert target.endswith("SlurmLauncher" if launcher == "slurm" else "JoblibLauncher")

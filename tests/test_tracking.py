@@ -9,8 +9,8 @@ from pathlib import Path
 
 from wandb.proto import wandb_internal_pb2
 
+from vae_study.config import wandb_mode
 from vae_study.results import RunRecord
-from vae_study.tracking import wandb_mode
 
 BLOCK = 32 * 1024  # the .wandb file is a LevelDB-style log: 32 KiB blocks of framed records
 FULL, FIRST, MIDDLE, LAST = 1, 2, 3, 4

@@ -4,10 +4,10 @@ The reference study trains and evaluates in separate steps (disentanglement_lib'
 ``dlib_train`` and ``dlib_evaluate``), so a model can be scored again when a metric's settings
 change. ``vae-study-rescore RUN... --names downstream_lr downstream_gbt --metrics study``
 rebuilds each run's model from its record and its kept weights (``model.pt``), scores the named
-metrics with their parameters from ``conf/metrics/<metrics>.yaml`` (or a YAML path), and writes
-them into the record: the old keys of those metrics are replaced, the others kept, and the
-record's ``config.metrics`` (names and each metric's params) then says how every key was
-computed.
+metrics with their parameters from the metrics group ``conf/metrics/<metrics>.yaml`` (composed
+with Hydra; ``--config-dir DIR`` adds ``DIR/metrics/`` for groups of your own), and writes them
+into the record: the old keys of those metrics are replaced, the others kept, and the record's
+``config.metrics`` (names and each metric's params) then says how every key was computed.
 
 The record's own evaluation seed, gradient-boosting backend and sample sharing are kept, so the
 new scores are drawn as the old ones were. The run's id (its folder) is not changed: it names the
@@ -20,15 +20,14 @@ import argparse
 import logging
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import torch
-from omegaconf import OmegaConf
 
-from vae_study.analysis.visualize import find_run, load_run, metrics_options
-from vae_study.metrics import METRICS, evaluate
+from vae_study.build import evaluation_settings, is_baseline, load_trained
+from vae_study.errors import ConfigError
+from vae_study.metrics.settings import EvaluationSettings
 from vae_study.models.module import representation_function
-from vae_study.results import RunRecord
+from vae_study.results import RunRecord, find_run
 
 log = logging.getLogger("vae_study")
 
@@ -39,32 +38,34 @@ def metric_keys(name: str, keys: Sequence[str]) -> list[str]:
 
 
 def rescore(
-    run_dir: Path, names: Sequence[str], metrics: str, n_jobs: int | None = -1
+    run_dir: Path, names: Sequence[str], group: EvaluationSettings, n_jobs: int | None = -1
 ) -> RunRecord:
-    """Score ``names`` on the run in ``run_dir`` with ``metrics``' params; update its record."""
-    unknown = [name for name in names if name not in METRICS]
-    if unknown:
-        raise ValueError(f"unknown metric names {unknown}: choose from {sorted(METRICS)}")
-    record = RunRecord.read(run_dir / "record.json")
+    """Score ``names`` on the run in ``run_dir`` with the params of ``group`` (the record's own
+    seed, backend and sampling); update and return its record."""
+    record = RunRecord.read(run_dir)
+    own = record.config["metrics"]
+    settings = EvaluationSettings.from_config(own).replace(
+        names=tuple(names),
+        n_jobs=n_jobs,
+        params={name: dict(group.params.get(name, {})) for name in names},
+    )
+    try:
+        settings.plan()
+    except ValueError as error:
+        raise ConfigError(f"--names: {error}") from None
     if record.status != "done":
         raise ValueError(f"run {run_dir} is {record.status}, not done: nothing to score")
-    if "estimator" in record.config["model"]:
+    if is_baseline(record.config):
         raise ValueError(
             f"run {run_dir} is a baseline ({record.config['model']['name']}): baselines keep "
             "no weights; run vae-study again with the new metrics"
         )
-    own = record.config["metrics"]
-    params: dict[str, Any] = metrics_options(metrics)
-    run = load_run(run_dir)
-    scores = evaluate(
-        run.data, representation_function(run.module), list(names), own["seed"],
-        gbt_backend=own["gbt_backend"], n_jobs=n_jobs, share_samples=own["share_samples"],
-        **{name: params.get(name, {}) for name in names},
-    )  # fmt: skip
+    run = load_trained(run_dir)
+    scores = settings.evaluate(run.data, representation_function(run.module))
     for name in names:
         for key in metric_keys(name, list(record.metrics)):
             del record.metrics[key]
-        own["params"][name] = OmegaConf.to_container(OmegaConf.create(params.get(name, {})))
+        own["params"][name] = dict(settings.params[name])
         if name not in own["names"]:
             own["names"].append(name)
     record.metrics.update(scores)
@@ -76,8 +77,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vae-study-rescore", description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="run folders, record.json paths or run ids")
     parser.add_argument("--names", nargs="+", required=True, help="the metrics to score again")
+    parser.add_argument("--metrics", default="study", help="the metrics group of the params")
     parser.add_argument(
-        "--metrics", default="study", help="conf/metrics/<name>.yaml or a YAML path (params)"
+        "--config-dir", type=Path, default=None, help="a folder with metrics/<name>.yaml"
     )
     parser.add_argument("--results", default="results", help="where run ids are looked up")
     parser.add_argument("--n-jobs", type=int, default=-1, help="joblib workers (-1: all cores)")
@@ -90,11 +92,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.threads:
         torch.set_num_threads(args.threads)
+    try:
+        group = evaluation_settings(args.metrics, config_dir=args.config_dir)
+    except ConfigError as error:
+        raise SystemExit(f"vae-study-rescore: {error}") from None
     failed = 0
     for run in args.runs:
         try:
             run_dir = find_run(run, args.results)
-            record = rescore(run_dir, args.names, args.metrics, args.n_jobs)
+            record = rescore(run_dir, args.names, group, args.n_jobs)
         except (OSError, ValueError) as error:
             failed += 1
             log.error("%s: %s", run, error)

@@ -30,6 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 Status = Literal["running", "done", "failed"]
 RECORD_NAME = "record.json"
 LOCK_NAME = "run.lock"
+WEIGHTS_NAME = "model.pt"
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,35 @@ def hash_identity(resolved: dict[str, Any]) -> str:
 def run_id(cfg: DictConfig, ignore: list[str] | tuple[str, ...] = ()) -> str:
     """A run's id: the hash of its resolved config without the ``ignore`` keys."""
     return hash_identity(identity(cfg, ignore))
+
+
+def study_folder(results: str | Path, study: str) -> Path:
+    """Where a study keeps its runs, table and figures: ``<results>/<study>``."""
+    return Path(results) / study
+
+
+def runs_folder(results: str | Path, study: str) -> Path:
+    """The folder of a study's run folders: ``<results>/<study>/runs``."""
+    return study_folder(results, study) / "runs"
+
+
+def run_folder(results: str | Path, study: str, identifier: str) -> Path:
+    """A run's folder, named by its id: ``<results>/<study>/runs/<run_id>``."""
+    return runs_folder(results, study) / identifier
+
+
+def find_run(run: str, results: str | Path) -> Path:
+    """The folder of ``run``: a run folder or record path, or a run id under ``results``."""
+    path = Path(run)
+    if path.is_file() and path.name == RECORD_NAME:
+        return path.parent
+    if (path / RECORD_NAME).is_file():
+        return path
+    matches = sorted(Path(results).glob(f"*/runs/{run}/{RECORD_NAME}"))
+    if len(matches) != 1:
+        found = "no" if not matches else f"{len(matches)}"
+        raise FileNotFoundError(f"{found} record for run {run!r} under {results}/*/runs/")
+    return matches[0].parent
 
 
 # The reference's orders (unsupervised_study_v1/sweep.py: h.product([datasets, arch, models,

@@ -1,12 +1,13 @@
 """``vae-study-status``: what a study expands to, and where each of its runs stands.
 
 ``vae-study-status study=locatello [overrides]`` takes the same overrides as ``vae-study -m``,
-expands the sweep exactly as Hydra's basic sweeper does (the study's ``hydra.sweeper.params``,
-then the command line, which wins for the same key), computes each run's id and reads its
-record. It prints the number of planned runs and how many are done, failed, running (another
-process holds the run's lock), interrupted (a record that says running, with nobody running
-it: relaunching resumes it) and missing, then the failed runs' errors. Records in the study's
-folder that cannot be parsed are listed and counted apart, never as done.
+expands the sweep exactly as ``vae-study -m`` does (:mod:`vae_study.sweep`: the study's
+``hydra.sweeper.params``, then the command line, which wins for the same key), computes each
+run's id and reads its record. It prints the number of planned runs and how many are done,
+failed, running (another process holds the run's lock), interrupted (a record that says
+running, with nobody running it: relaunching resumes it) and missing, then the failed runs'
+errors. Records in the study's folder that cannot be parsed are listed and counted apart,
+never as done.
 
 Composing a config per run would take minutes for the 12,600-run study, so the config is
 composed once per combination of group choices (``dataset=``, ``model=``, ...) and the plain
@@ -24,12 +25,19 @@ from functools import cache
 from pathlib import Path
 
 from hydra import compose, initialize_config_dir
-from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from vae_study.results import RECORD_NAME, RunRecord, hash_identity, identity, lock_held
-from vae_study.train import CONF_DIR
+from vae_study.config import CONF_DIR, CONFIG_NAME, compose_config
+from vae_study.results import (
+    RECORD_NAME,
+    RunRecord,
+    hash_identity,
+    identity,
+    lock_held,
+    run_folder,
+)
+from vae_study.sweep import expand, sweep_arguments
 
 STATES = ("done", "failed", "running", "interrupted", "missing")
 _PARSER = OverridesParser.create()
@@ -48,11 +56,8 @@ def expand_sweep(overrides: Sequence[str]) -> list[list[str]]:
     """The override list of every job ``vae-study -m <overrides>`` would launch."""
     fixed = [o.input_line for o in _PARSER.parse_overrides(list(overrides))
              if not o.is_sweep_override()]  # fmt: skip
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose("train", overrides=fixed, return_hydra_config=True)
-    params = [f"{key}={value}" for key, value in cfg.hydra.sweeper.params.items()]
-    parsed = _PARSER.parse_overrides([*params, *overrides])
-    return [job for batch in BasicSweeper.split_arguments(parsed, None) for job in batch]
+    cfg = compose_config(fixed, hydra_config=True)
+    return expand(sweep_arguments(cfg.hydra.sweeper.params, overrides))
 
 
 @cache
@@ -63,8 +68,13 @@ def _is_group(override: str) -> bool:
 
 @cache
 def _key_value(override: str) -> tuple[str, object]:
-    key, value = override.split("=", 1)
-    return key.lstrip("+"), _PARSER.parse_override(f"key={value}").value()
+    parsed = _PARSER.parse_override(override)
+    return parsed.key_or_group, None if parsed.is_delete() else parsed.value()
+
+
+def _delete(cfg: DictConfig, key: str) -> None:
+    parent, _, leaf = key.rpartition(".")
+    del (OmegaConf.select(cfg, parent) if parent else cfg)[leaf]
 
 
 def _with(tree: dict, dotted: str, value: object) -> dict:
@@ -86,42 +96,75 @@ def _interpolations(node: object) -> str:
     return node if isinstance(node, str) and "${" in node else ""
 
 
+class _Composed:
+    """One composition of a combination of group choices, and what status reads from it."""
+
+    def __init__(self, cfg: DictConfig) -> None:
+        self.cfg = cfg
+        self.ignore = tuple(cfg.run_id_ignore)
+        container = OmegaConf.to_container(cfg, resolve=False)
+        self.text = _interpolations(
+            {k: v for k, v in container.items() if not _ignored(k, self.ignore)}
+        )
+        self._coerced: dict[tuple[str, str], object] = {}
+
+    def interpolated(self, key: str) -> bool:
+        """Whether an interpolation of the run's identity may read ``key``."""
+        return key in self.text
+
+    def coerced(self, key: str, value: object) -> object:
+        """``value`` as the config stores it at ``key`` (the schema's type: ``lr=1`` is 1.0)."""
+        cache_key = (key, repr(value))
+        if cache_key not in self._coerced:
+            probe = self.cfg.copy()
+            with open_dict(probe):
+                OmegaConf.update(probe, key, value, merge=False)
+            node = OmegaConf.select(probe, key)
+            plain = OmegaConf.to_container(node) if OmegaConf.is_config(node) else node
+            self._coerced[cache_key] = plain
+        return self._coerced[cache_key]
+
+
 def job_run_ids(jobs: list[list[str]]) -> Iterator[tuple[list[str], str, Path]]:
-    """Each job's run id and folder, as ``vae-study`` would compute them.
+    """Each job's run id and folder, as ``vae-study`` computes them: :func:`~vae_study.results.
+    run_id` of the composed config and :func:`~vae_study.results.run_folder`.
 
     A config is composed once per combination of group choices. A value override that no
-    interpolation of that config mentions (``seed``) is set in the resolved config directly;
-    the others (``model.strength``, read by ``${index:...}``) are applied before resolving,
-    once per distinct combination.
+    interpolation of the run's identity mentions (``seed``) is set in the resolved identity
+    directly, with the type the schema gives it; the others (``model.strength``, read by
+    ``${index:...}``, and every ``+`` or ``~`` override) are applied to the composed config
+    before resolving, once per distinct combination.
     """
-    composed: dict[tuple[str, ...], tuple[DictConfig, str]] = {}
-    resolved: dict[tuple[str, ...], dict] = {}
+    composed: dict[tuple[str, ...], _Composed] = {}
+    resolved: dict[tuple[str, ...], tuple[DictConfig, dict]] = {}
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         for job in jobs:
             groups = tuple(o for o in job if _is_group(o))
             if groups not in composed:
-                cfg = compose("train", overrides=list(groups))
-                text = _interpolations(OmegaConf.to_container(cfg, resolve=False))
-                composed[groups] = (cfg, text)
-            cfg, text = composed[groups]
-            values = [_key_value(o) for o in job if not _is_group(o)]
-            early = tuple(f"{k}={v}" for k, v in values if k in text)
+                composed[groups] = _Composed(compose(CONFIG_NAME, overrides=list(groups)))
+            base = composed[groups]
+            values = [(o, *_key_value(o)) for o in job if not _is_group(o)]
+            early = tuple(o for o, key, _ in values if o[0] in "+~" or base.interpolated(key))
             if (groups, early) not in resolved:
-                variant = cfg.copy()
+                variant = base.cfg.copy()
                 with open_dict(variant):
-                    for key, value in values:
-                        if key in text:
+                    for override, key, value in values:
+                        if override in early and override.startswith("~"):
+                            _delete(variant, key)
+                        elif override in early:
                             OmegaConf.update(variant, key, value, merge=False)
-                resolved[groups, early] = (variant, identity(variant, list(cfg.run_id_ignore)))
-            variant, base = resolved[groups, early]
-            ignored = tuple(cfg.run_id_ignore)
-            tree = base
-            for key, value in values:
-                if key not in text and not _ignored(key, ignored):
-                    tree = _with(tree, key, value)
+                resolved[groups, early] = (variant, identity(variant, list(base.ignore)))
+            variant, tree = resolved[groups, early]
+            results = variant.paths.results
+            for override, key, value in values:
+                if override in early:
+                    continue
+                if key == "paths.results":
+                    results = base.coerced(key, value)
+                elif not _ignored(key, base.ignore):
+                    tree = _with(tree, key, base.coerced(key, value))
             identifier = hash_identity(tree)
-            run_dir = Path(variant.paths.results) / tree["study"]["name"] / "runs" / identifier
-            yield job, identifier, run_dir
+            yield job, identifier, run_folder(results, tree["study"]["name"], identifier)
 
 
 def run_status(job: Sequence[str], identifier: str, run_dir: Path) -> RunStatus:
@@ -141,10 +184,10 @@ def run_status(job: Sequence[str], identifier: str, run_dir: Path) -> RunStatus:
     return status
 
 
-def unreadable_records(study_dir: Path) -> list[tuple[Path, str]]:
-    """Records under ``study_dir/runs`` that cannot be parsed, with the reason."""
+def unreadable_records(runs_dir: Path) -> list[tuple[Path, str]]:
+    """Records in the run folders under ``runs_dir`` that cannot be parsed, with the reason."""
     bad = []
-    for path in sorted(study_dir.glob(f"runs/*/{RECORD_NAME}")):
+    for path in sorted(runs_dir.glob(f"*/{RECORD_NAME}")):
         try:
             RunRecord(**json.loads(path.read_text()))
         except (ValueError, TypeError) as error:
@@ -172,7 +215,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"failed {status.run_id} [{' '.join(status.overrides)}]: {status.error}")
     if statuses:
         first = statuses[0]
-        for path, reason in unreadable_records(first.run_dir.parent.parent):
+        for path, reason in unreadable_records(first.run_dir.parent):
             print(f"unreadable record (ignored): {path}: {reason}")
     return 0
 

@@ -1,48 +1,37 @@
-"""Experiment tracking around one run: hyperparameters, the final record, W&B's run life cycle.
+"""Experiment tracking around one run: the curve logger, the resolved config, the final record.
 
-Weights & Biases (``logger=wandb``) runs offline unless an API key is configured, so neither a
-test nor a default launch ever waits on a server: ``WANDB_MODE`` wins when set, else ``online``
-with a key (``WANDB_API_KEY`` or a ``~/.netrc`` entry for api.wandb.ai), else ``offline``
-(upload later with ``wandb sync <run_dir>/wandb/offline-run-*``). Each Hydra job is one W&B run
-with the run's id as its W&B id, so a resumed run continues its own W&B run, and it is finished
-explicitly, with its status and error, even when training fails; a finished VAE's run also gets
-image panels of reconstructions and latent traversals.
+``logger`` is a Lightning logger (``conf/logger/*.yaml``): CSV curves in the run folder, or
+Weights & Biases, offline unless an API key is configured (:func:`vae_study.config.wandb_mode`;
+upload later with ``wandb sync <run_dir>/wandb/offline-run-*``). Each run is one W&B run with the
+run's id as its W&B id, so a resumed run continues its own W&B run; several runs of one process
+(a pack's members) each get their own (``reinit: create_new``). A run is finished explicitly,
+with its status and error, even when training fails; a finished VAE's run also gets image panels
+of reconstructions and latent traversals.
 """
 
 from __future__ import annotations
 
-import netrc
-import os
 from typing import Any
 
 import numpy as np
+from hydra.utils import instantiate
 from lightning.pytorch.loggers import Logger, WandbLogger
+from omegaconf import DictConfig
 
-from vae_study.analysis.pictures import reconstructions, tile, traversals
 from vae_study.data.ground_truth import GroundTruthData
 from vae_study.models.module import VAEModule
+from vae_study.models.pictures import reconstructions, tile, traversals
 from vae_study.results import RunRecord
 
-WANDB_HOST = "api.wandb.ai"
 
-
-def wandb_mode() -> str:
-    """``online``, ``offline`` or ``disabled`` for ``wandb.init(mode=...)``; see the module doc."""
-    if os.environ.get("WANDB_MODE"):
-        return os.environ["WANDB_MODE"]
-    if os.environ.get("WANDB_API_KEY"):
-        return "online"
-    try:
-        has_entry = netrc.netrc().authenticators(WANDB_HOST) is not None
-    except (FileNotFoundError, netrc.NetrcParseError):
-        has_entry = False
-    return "online" if has_entry else "offline"
-
-
-def log_config(logger: Logger | None, config: dict[str, Any]) -> None:
-    """Record the resolved config with the logger (``hparams.yaml`` for CSV, W&B's config)."""
-    if logger:
-        logger.log_hyperparams(config)
+def make_logger(logger: DictConfig | None, config: dict[str, Any]) -> Logger | None:
+    """The configured logger (None for ``logger=none``), with the run's resolved config
+    recorded (``hparams.yaml`` for CSV, W&B's config)."""
+    if not logger:
+        return None
+    made = instantiate(logger)
+    made.log_hyperparams(config)
+    return made
 
 
 def pictures(module: VAEModule, data: GroundTruthData, seed: int) -> dict[str, np.ndarray]:
@@ -64,9 +53,13 @@ def finish(
     module: VAEModule | None = None,
     data: GroundTruthData | None = None,
 ) -> None:
-    """Close the logger's run with the record's outcome: metrics as summary, status, error, and
-    for a trained VAE the image panels of :func:`pictures`."""
+    """Close the logger with the record's outcome: the CSV file is flushed; a W&B run gets the
+    metrics as summary, status, error, and for a trained VAE the image panels of
+    :func:`pictures`."""
+    if logger is None:
+        return
     if not isinstance(logger, WandbLogger):
+        logger.finalize("success" if record.status == "done" else "failed")
         return
     run = logger.experiment
     if record.status == "done" and module is not None and data is not None:

@@ -32,14 +32,14 @@ TINY_MODEL = [
 def trained_run(tmp_path_factory) -> Path:
     """A run folder as ``vae-study`` leaves it: record and ``model.pt`` of a tiny MLP beta-VAE
     on dSprites (3 latents), trained for three Adam steps."""
-    from hydra import compose, initialize_config_dir
     from omegaconf import OmegaConf
 
+    from vae_study.build import build_module
+    from vae_study.config import compose_config
     from vae_study.data.dsprites import DSprites
-    from vae_study.train import CONF_DIR, WEIGHTS, build_module
+    from vae_study.results import WEIGHTS_NAME
 
-    with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-        cfg = compose(config_name="train", overrides=TINY_MODEL)
+    cfg = compose_config(TINY_MODEL)
     torch.manual_seed(0)
     data = DSprites()
     module = build_module(cfg, data.observation_shape)
@@ -61,5 +61,5 @@ def trained_run(tmp_path_factory) -> Path:
         versions=VERSIONS,
     )
     record.write(run_dir)
-    torch.save(module.state_dict(), run_dir / WEIGHTS)
+    torch.save(module.state_dict(), run_dir / WEIGHTS_NAME)
     return run_dir

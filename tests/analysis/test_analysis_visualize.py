@@ -5,20 +5,32 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vae_study.analysis.pictures import (
-    decode,
-    encode,
-    interpolation,
-    reconstructions,
-    traversals,
-)
-from vae_study.analysis.visualize import VIZ_DIR, find_run, load_run, main, rotation_scores
+from vae_study.analysis.visualize import VIZ_DIR, main, rotation_scores
+from vae_study.build import evaluation_settings, load_trained
 from vae_study.data.factor_values import FactorValueData
+from vae_study.models.pictures import decode, encode, interpolation, reconstructions, traversals
+from vae_study.results import find_run
+
+TINY_METRICS = """seed: 0
+names: [mig]
+gbt_backend: hist
+n_jobs: 1
+share_samples: true
+params:
+  mig: {num_train: 300}
+"""
 
 
 @pytest.fixture(scope="module")
 def run(trained_run):
-    return load_run(trained_run)
+    return load_trained(trained_run)
+
+
+def metrics_dir(tmp_path):
+    """A folder of metrics groups of the user's own: ``metrics/tiny.yaml``."""
+    (tmp_path / "metrics").mkdir()
+    (tmp_path / "metrics" / "tiny.yaml").write_text(TINY_METRICS)
+    return tmp_path
 
 
 def test_a_run_is_found_by_id_folder_or_record(trained_run):
@@ -50,19 +62,19 @@ def test_interpolation_runs_from_one_reconstruction_to_the_other(run):
 
 
 def test_the_cli_draws_every_picture_into_the_run_folder(trained_run, tmp_path):
-    metrics = tmp_path / "tiny.yaml"
-    metrics.write_text("n_jobs: 1\nparams:\n  mig: {num_train: 300}\n")
     main(["--run", trained_run.name, "--results", str(trained_run.parents[2]), "--points", "60",
-          "--metrics", str(metrics), "--rotation-metrics", "mig"])  # fmt: skip
+          "--metrics", "tiny", "--config-dir", str(metrics_dir(tmp_path)),
+          "--rotation-metrics", "mig"])  # fmt: skip
     folder = trained_run / VIZ_DIR
     for name in ("reconstructions", "traversals", "interpolation", "tsne", "rotation"):
         assert (folder / f"{name}.png").stat().st_size > 2000, name
     assert (folder / "rotation.csv").read_text().startswith("score,original,rotated,difference")
 
 
-def test_a_rotated_code_scores_differently():
+def test_a_rotated_code_scores_differently(tmp_path):
     data = FactorValueData((4, 5, 6))
-    scores = rotation_scores(data, lambda x: np.asarray(x, float), ["mig"], seed=0,
-                             n_jobs=1, mig={"num_train": 2000})  # fmt: skip
+    settings = evaluation_settings("tiny", config_dir=metrics_dir(tmp_path))
+    settings = settings.replace(params={"mig": {"num_train": 2000}})
+    scores = rotation_scores(data, lambda x: np.asarray(x, float), settings)
     assert scores.loc["mig", "original"] > 0.9
     assert scores.loc["mig", "rotated"] < scores.loc["mig", "original"] - 0.3

@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from vae_study.build import evaluation_settings
 from vae_study.rescore import main, rescore
 from vae_study.results import RunRecord
 
@@ -17,14 +18,19 @@ def run_dir(trained_run, tmp_path):
     return copy
 
 
-def settings(tmp_path, mig_points: int):
-    path = tmp_path / f"metrics-{mig_points}.yaml"
-    path.write_text(
-        "params:\n"
+def group_file(tmp_path, mig_points: int) -> str:
+    """A metrics group of the user's own, ``<tmp_path>/metrics/mig<mig_points>.yaml``."""
+    (tmp_path / "metrics").mkdir(exist_ok=True)
+    (tmp_path / "metrics" / f"mig{mig_points}.yaml").write_text(
+        "seed: 0\nnames: []\ngbt_backend: exact\nn_jobs: 1\nshare_samples: true\nparams:\n"
         f"  mig: {{num_train: {mig_points}, num_bins: 20}}\n"
         "  modularity: {num_train: 300, num_test: 100, num_bins: 20}\n"
     )
-    return str(path)
+    return f"mig{mig_points}"
+
+
+def settings(tmp_path, mig_points: int):
+    return evaluation_settings(group_file(tmp_path, mig_points), config_dir=tmp_path)
 
 
 def test_rescoring_replaces_only_the_named_metrics_and_records_their_settings(run_dir, tmp_path):
@@ -47,7 +53,7 @@ def test_rescoring_replaces_only_the_named_metrics_and_records_their_settings(ru
 
 
 def test_unknown_metrics_unfinished_runs_and_baselines_are_refused(run_dir, tmp_path):
-    with pytest.raises(ValueError, match="unknown metric names"):
+    with pytest.raises(ValueError, match="unknown metrics"):
         rescore(run_dir, ["mig", "nope"], settings(tmp_path, 300))
     record = RunRecord.read(run_dir / "record.json")
     record.config["model"]["estimator"] = {"_target_": "sklearn.decomposition.PCA"}
@@ -59,4 +65,5 @@ def test_unknown_metrics_unfinished_runs_and_baselines_are_refused(run_dir, tmp_
     with pytest.raises(ValueError, match="is failed, not done"):
         rescore(run_dir, ["mig"], settings(tmp_path, 300))
     with pytest.raises(SystemExit, match="1 of 1 runs were not scored"):
-        main([str(run_dir), "--names", "mig", "--metrics", settings(tmp_path, 300)])
+        main([str(run_dir), "--names", "mig", "--metrics", group_file(tmp_path, 300),
+              "--config-dir", str(tmp_path)])  # fmt: skip

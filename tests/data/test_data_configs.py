@@ -14,10 +14,9 @@ from data_writers import (
     write_shapes3d,
     write_smallnorb,
 )
-from hydra import compose, initialize_config_dir
-from hydra.utils import instantiate
 
-from vae_study.config import register_config
+from vae_study.build import build_data
+from vae_study.config import compose_config
 from vae_study.data.ground_truth import GroundTruthData
 
 CONF = Path(__file__).resolve().parents[2] / "conf"
@@ -58,12 +57,9 @@ def test_every_data_set_listed_in_the_issue_has_a_config():
 
 @pytest.mark.parametrize("name", NAMES)
 def test_dataset_config_composes_and_instantiates(tmp_path, name):
-    register_config()
-    overrides = [f"dataset={name}", *fixture_overrides(name, tmp_path)]
-    with initialize_config_dir(config_dir=str(CONF), version_base="1.3"):
-        cfg = compose("train", overrides=overrides)
+    cfg = compose_config([f"dataset={name}", *fixture_overrides(name, tmp_path)])
     assert cfg.dataset.name == name
-    data = instantiate({k: v for k, v in cfg.dataset.items() if k != "name"})
+    data = build_data(cfg)
     assert isinstance(data, GroundTruthData)
     factors, images = data.sample(3, np.random.default_rng(0))
     assert factors.shape == (3, len(data.factor_sizes))

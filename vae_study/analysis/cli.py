@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vae_study.analysis.collect import collect, write_table
+from vae_study.results import runs_folder, study_folder
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,12 +52,15 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point (``python -m vae_study.analysis``)."""
     args = _parser().parse_args(argv)
-    study_dir = args.results / args.study
+    study_dir, runs_dir = (
+        study_folder(args.results, args.study),
+        runs_folder(args.results, args.study),
+    )
     started = time.perf_counter()
-    collection = collect(study_dir / "runs")
+    collection = collect(runs_dir)
     print(collection.summary())
     if not collection.counts and not collection.unreadable:
-        print(f"no records under {study_dir / 'runs'}", file=sys.stderr)
+        print(f"no records under {runs_dir}", file=sys.stderr)
         sys.exit(1)
     for path in write_table(collection.table, study_dir):
         print(f"wrote {path}")

@@ -3,8 +3,8 @@ codes, and the rotation experiment.
 
     vae-study-viz --run <run_id or run folder> [--results results] [--only traversals tsne ...]
 
-The model is rebuilt from its record's resolved config (:func:`vae_study.train.build_module`) and
-its final weights (``<run_dir>/model.pt``); the pictures go to ``<run_dir>/viz/``. Every draw is
+The model is rebuilt from its record's resolved config and its final weights
+(:func:`vae_study.build.load_trained`); the pictures go to ``<run_dir>/viz/``. Every draw is
 seeded (``--seed``), so the same run gives the same pictures.
 
 * Reconstructions: observations and the decoder's mean for their codes.
@@ -23,77 +23,29 @@ seeded (``--seed``), so the same run gives the same pictures.
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
 import seaborn as sns
-import torch
 from matplotlib.figure import Figure
-from omegaconf import OmegaConf
 from scipy.stats import ortho_group
 from sklearn.manifold import TSNE
 
 from vae_study.analysis.correlations import METRICS as HEADLINE
 from vae_study.analysis.figures import DPI, PNG_METADATA, style
-from vae_study.analysis.pictures import (
-    interpolation,
-    reconstructions,
-    tile,
-    traversals,
-)
+from vae_study.build import TrainedRun, evaluation_settings, load_trained
 from vae_study.data.ground_truth import GroundTruthData
-from vae_study.metrics import evaluate
 from vae_study.metrics.sampling import Represent
-from vae_study.models.module import VAEModule, representation_function
-from vae_study.results import RECORD_NAME
-from vae_study.train import CONF_DIR, WEIGHTS, build_module, instantiate_named
+from vae_study.metrics.settings import EvaluationSettings
+from vae_study.models.module import representation_function
+from vae_study.models.pictures import interpolation, reconstructions, tile, traversals
+from vae_study.results import find_run
 
 VIEWS = ("reconstructions", "traversals", "interpolation", "tsne", "rotation")
 VIZ_DIR = "viz"
-
-
-@dataclass(frozen=True)
-class LoadedRun:
-    """A trained run: its folder, its record, its data set and its model with the final weights."""
-
-    run_dir: Path
-    record: dict[str, Any]
-    data: GroundTruthData
-    module: VAEModule
-
-
-def find_run(run: str, results: str | Path) -> Path:
-    """The folder of ``run``: a run folder or record path, or a run id under ``results``."""
-    path = Path(run)
-    if path.is_file() and path.name == RECORD_NAME:
-        return path.parent
-    if (path / RECORD_NAME).is_file():
-        return path
-    matches = sorted(Path(results).glob(f"*/runs/{run}/{RECORD_NAME}"))
-    if len(matches) != 1:
-        found = "no" if not matches else f"{len(matches)}"
-        raise FileNotFoundError(f"{found} record for run {run!r} under {results}/*/runs/")
-    return matches[0].parent
-
-
-def load_run(run_dir: str | Path) -> LoadedRun:
-    """Rebuild the run's data set and model from its record, and load its final weights."""
-    run_dir = Path(run_dir)
-    record = json.loads((run_dir / RECORD_NAME).read_text())
-    weights = run_dir / WEIGHTS
-    if not weights.is_file():
-        raise FileNotFoundError(f"{weights} is missing (was the run trained with keep_weights?)")
-    cfg = OmegaConf.create(record["config"])
-    data = instantiate_named(cfg.dataset)
-    module = build_module(cfg, data.observation_shape)
-    module.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
-    module.eval()
-    return LoadedRun(run_dir, record, data, module)
 
 
 def tsne(codes: np.ndarray, seed: int) -> np.ndarray:
@@ -108,24 +60,20 @@ def random_orthogonal(dim: int, seed: int) -> np.ndarray:
 
 
 def rotation_scores(
-    data: GroundTruthData,
-    represent: Represent,
-    names: Sequence[str],
-    seed: int,
-    **options: Any,
+    data: GroundTruthData, represent: Represent, settings: EvaluationSettings
 ) -> pd.DataFrame:
-    """The metrics ``names`` of ``represent`` and of ``represent`` times a random orthogonal
-    matrix drawn with ``seed``: a table indexed by score key with columns ``original``,
-    ``rotated`` and ``difference``. Both evaluations use ``seed``, so they score the same draws
-    of data; ``options`` go to :func:`vae_study.metrics.evaluate`."""
-    observation = data.sample(1, np.random.default_rng(seed))[1]
-    rotation = random_orthogonal(represent(observation).shape[1], seed)
+    """The metrics of ``settings`` on ``represent`` and on ``represent`` times a random
+    orthogonal matrix drawn with the settings' seed: a table indexed by score key with columns
+    ``original``, ``rotated`` and ``difference``. Both evaluations use the same seed, so they
+    score the same draws of data."""
+    observation = data.sample(1, np.random.default_rng(settings.seed))[1]
+    rotation = random_orthogonal(represent(observation).shape[1], settings.seed)
 
     def rotated(observations: np.ndarray) -> np.ndarray:
         return represent(observations) @ rotation
 
-    original = evaluate(data, represent, names, seed, **options)
-    turned = evaluate(data, rotated, names, seed, **options)
+    original = settings.evaluate(data, represent)
+    turned = settings.evaluate(data, rotated)
     keys = [key for key in original if not key.startswith("time.")]
     table = pd.DataFrame(
         {"original": [original[k] for k in keys], "rotated": [turned[k] for k in keys]},
@@ -195,17 +143,6 @@ def draw_rotation(scores: pd.DataFrame, path: Path, title: str) -> Path:
         return _save_png(fig, path)
 
 
-def metrics_options(name_or_path: str) -> dict[str, Any]:
-    """:func:`vae_study.metrics.evaluate`'s options from a metrics config (``conf/metrics/<name>``
-    or a YAML path), without its ``names``."""
-    path = Path(name_or_path)
-    if not path.is_file():
-        path = CONF_DIR / "metrics" / f"{name_or_path}.yaml"
-    config = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
-    options = {k: config[k] for k in ("gbt_backend", "n_jobs", "share_samples") if k in config}
-    return {**options, **(config.get("params") or {})}
-
-
 @dataclass(frozen=True)
 class Settings:
     """What the pictures are drawn from: seed, numbers of points and steps, rotation metrics."""
@@ -216,15 +153,22 @@ class Settings:
     span: float = 2.0
     metrics: str = "quick"
     rotation_metrics: tuple[str, ...] = tuple(HEADLINE)
+    config_dir: Path | None = None
+
+    def rotation(self) -> EvaluationSettings:
+        """The rotation experiment's evaluation: the metrics group ``metrics`` (composed with
+        Hydra, from ``config_dir`` too when given), its ``rotation_metrics``, this seed."""
+        group = evaluation_settings(self.metrics, config_dir=self.config_dir)
+        return group.replace(names=self.rotation_metrics, seed=self.seed)
 
 
-def render(run: LoadedRun, views: Sequence[str], settings: Settings) -> list[Path]:
+def render(run: TrainedRun, views: Sequence[str], settings: Settings) -> list[Path]:
     """Draw ``views`` (of :data:`VIEWS`) of the run into ``<run_dir>/viz/``; the paths written."""
     out = run.run_dir / VIZ_DIR
     out.mkdir(parents=True, exist_ok=True)
     s = settings
     factors, observations = run.data.sample(max(s.points, 8), np.random.default_rng(s.seed))
-    label = f"run {run.record['run_id']}"
+    label = f"run {run.record.run_id}"
     paths = []
     if "reconstructions" in views:
         shown = observations[:8]
@@ -270,9 +214,7 @@ def render(run: LoadedRun, views: Sequence[str], settings: Settings) -> list[Pat
             )
         )
     if "rotation" in views:
-        scores = rotation_scores(
-            run.data, represent, s.rotation_metrics, s.seed, **metrics_options(s.metrics)
-        )
+        scores = rotation_scores(run.data, represent, s.rotation())
         scores.to_csv(out / "rotation.csv")
         paths += [
             out / "rotation.csv",
@@ -312,7 +254,13 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--metrics",
         default=defaults.metrics,
-        help="metrics config for the rotation: conf/metrics/<name> or a YAML path",
+        help="metrics group for the rotation: conf/metrics/<name>.yaml (default quick)",
+    )
+    parser.add_argument(
+        "--config-dir",
+        type=Path,
+        default=None,
+        help="a folder with metrics/<name>.yaml of your own, searched besides conf/",
     )
     parser.add_argument(
         "--rotation-metrics",
@@ -327,9 +275,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point (``vae-study-viz``)."""
     args = _parser().parse_args(argv)
-    run = load_run(find_run(args.run, args.results))
+    run = load_trained(find_run(args.run, args.results))
     settings = Settings(
-        args.seed, args.points, args.steps, args.span, args.metrics, tuple(args.rotation_metrics)
-    )
+        args.seed, args.points, args.steps, args.span, args.metrics,
+        tuple(args.rotation_metrics), args.config_dir,
+    )  # fmt: skip
     for path in render(run, args.only, settings):
         print(f"wrote {path}")

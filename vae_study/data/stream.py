@@ -17,6 +17,12 @@ from torch.utils.data import IterableDataset, get_worker_info
 from vae_study.data.ground_truth import GroundTruthData
 
 
+def data_seed(seed: int) -> int:
+    """The seed of run ``seed``'s training stream (and of a baseline's fit sample), derived from
+    the run's seed so that it differs from the seed of the initialisation."""
+    return int(np.random.SeedSequence(seed).generate_state(1)[0])
+
+
 class BatchStream(IterableDataset):
     """Yields float32 observation batches (batch_size, C, H, W) from step ``start`` on, forever.
 

@@ -1,6 +1,6 @@
 """The study's scores of a representation: disentanglement metrics, downstream tasks and
 unsupervised scores, after Locatello et al. 2019 and google-research/disentanglement_lib
-(``evaluation/metrics/*.py``; settings in /work/shared/STUDY.md).
+(``evaluation/metrics/*.py``; settings in docs/reference_protocol.md).
 
 One module per metric, each with ``compute_<name>(data, represent, rng, *, <study defaults>)``
 and a pure core on arrays; :func:`evaluate` runs a list of them::
@@ -96,6 +96,7 @@ __all__ = [
     "METRICS",
     "Metric",
     "NotApplicableError",
+    "SettingError",
     "compute_beta_vae",
     "compute_dci",
     "compute_downstream_gbt",
@@ -108,6 +109,7 @@ __all__ = [
     "evaluate",
     "metric_rng",
     "output_keys",
+    "plan",
 ]
 
 log = logging.getLogger(__name__)
@@ -160,11 +162,38 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _check_counts(name: str, params: Mapping[str, Any]) -> None:
+class SettingError(ValueError):
+    """A metric setting that cannot be used; ``key`` names it as in a metrics config
+    (``names``, ``gbt_backend``, ``params.dci.num_train``, ...)."""
+
+    def __init__(self, key: str, detail: str) -> None:
+        super().__init__(f"{key}: {detail}")
+        self.key = key
+        self.detail = detail
+
+
+def _check_values(name: str, params: Mapping[str, Any]) -> None:
+    """Counts (``num_*``, ``batch_size``) >= 2, a known backend, n_jobs, thresholds >= 0."""
     for key, value in params.items():
-        if key.startswith("num_") or key == "batch_size":
-            for count in value if isinstance(value, tuple) else (value,):
-                check_count(f"{name}.{key}", count)
+        where = f"params.{name}.{key}"
+        try:
+            if key.startswith("num_") or key == "batch_size":
+                for count in value if isinstance(value, tuple) else (value,):
+                    check_count(key, count)
+            elif key == "gbt_backend":
+                check_backend(value)
+            elif (
+                key == "n_jobs"
+                and value is not None
+                and (isinstance(value, bool) or not isinstance(value, int) or value == 0)
+            ):
+                raise ValueError(f"n_jobs must be a non-zero integer or null, got {value!r}")
+            elif key == "prune_threshold" and (
+                isinstance(value, bool) or not isinstance(value, int | float) or value < 0
+            ):
+                raise ValueError(f"prune_threshold must be a number >= 0, got {value!r}")
+        except ValueError as error:
+            raise SettingError(where, str(error)) from None
 
 
 def _resolve(name: str, options: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
@@ -177,40 +206,51 @@ def _resolve(name: str, options: Mapping[str, Any], overrides: Mapping[str, Any]
     }
     unknown = sorted(set(overrides) - set(defaults))
     if unknown:
-        raise ValueError(
-            f"metric {name!r} has no parameters {unknown}; it takes {sorted(defaults)}"
+        raise SettingError(
+            f"params.{name}", f"{name} has no parameters {unknown}; it takes {sorted(defaults)}"
         )
     params = {**defaults, **{k: v for k, v in options.items() if k in defaults}, **overrides}
     params = {key: _plain(value) for key, value in params.items()}
-    _check_counts(name, params)
-    if "gbt_backend" in params:
-        check_backend(params["gbt_backend"])
+    _check_values(name, params)
     return params
 
 
-def _plan(
+def _keys(name: str, params: Mapping[str, Any]) -> tuple[str, ...]:
+    try:
+        return METRICS[name].keys(params)
+    except ValueError as error:
+        raise SettingError(f"params.{name}", str(error)) from None
+
+
+def plan(
     names: Sequence[str], options: Mapping[str, Any], overrides: Mapping[str, Any]
 ) -> list[tuple[str, dict[str, Any], tuple[str, ...]]]:
+    """Each named metric with its resolved parameters and output keys, in order; every
+    parameter of every metric in ``overrides`` checked. Raises :class:`SettingError`."""
     if isinstance(names, str) or not all(isinstance(n, str) for n in names):
-        raise ValueError(f"names must be a list of metric names, got {names!r}")
-    unknown = sorted({*names, *overrides} - set(METRICS))
+        raise SettingError("names", f"must be a list of metric names, got {names!r}")
+    unknown = sorted(set(names) - set(METRICS))
     if unknown:
-        raise ValueError(f"unknown metrics {unknown}; known: {sorted(METRICS)}")
+        raise SettingError("names", f"unknown metrics {unknown}; known: {sorted(METRICS)}")
     if len(set(names)) != len(names):
-        raise ValueError(f"metric names repeat: {list(names)}")
+        raise SettingError("names", f"metric names repeat: {list(names)}")
+    unknown = sorted(set(overrides) - set(METRICS))
+    if unknown:
+        raise SettingError("params", f"unknown metrics {unknown}; known: {sorted(METRICS)}")
     for name, params in overrides.items():
         if not isinstance(params, Mapping):
-            raise ValueError(f"params of metric {name!r} must be a mapping, got {params!r}")
+            raise SettingError(f"params.{name}", f"must be a mapping, got {params!r}")
     resolved = {name: _resolve(name, options, overrides.get(name, {})) for name in METRICS}
-    return [(name, resolved[name], METRICS[name].keys(resolved[name])) for name in names]
+    keys = {name: _keys(name, resolved[name]) for name in {*names, *overrides}}
+    return [(name, resolved[name], keys[name]) for name in names]
 
 
 def output_keys(
     names: Sequence[str], *, gbt_backend: str = "exact", n_jobs: int | None = -1, **overrides: Any
 ) -> list[str]:
     """The keys :func:`evaluate` returns for these arguments, in its order."""
-    plan = _plan(names, {"gbt_backend": gbt_backend, "n_jobs": n_jobs}, overrides)
-    return [key for name, _, keys in plan for key in (*keys, f"time.{name}")]
+    planned = plan(names, {"gbt_backend": gbt_backend, "n_jobs": n_jobs}, overrides)
+    return [key for name, _, keys in planned for key in (*keys, f"time.{name}")]
 
 
 def evaluate(
@@ -232,12 +272,12 @@ def evaluate(
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    plan = _plan(names, {"gbt_backend": gbt_backend, "n_jobs": n_jobs}, overrides)
+    planned = plan(names, {"gbt_backend": gbt_backend, "n_jobs": n_jobs}, overrides)
     shared = (
         SharedSample(data, represent, metric_rng(seed, SHARED_SAMPLE)) if share_samples else None
     )
     scores: dict[str, float] = {}
-    for name, params, keys in plan:
+    for name, params, keys in planned:
         metric = METRICS[name]
         if shared is not None and "sample" in inspect.signature(metric.compute).parameters:
             params = {**params, "sample": shared}

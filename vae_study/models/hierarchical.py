@@ -133,7 +133,7 @@ class HierarchicalVAE(VAEModule):
         return terms
 
     def on_train_end(self) -> None:
-        final = self.recent_means()
+        final = self.recent.means()
         for level, width in enumerate(self.latent_widths, start=1):
             kl = final.get(f"kl_layer/{level}")
             if kl is not None and kl / width < COLLAPSE_NATS:

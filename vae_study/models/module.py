@@ -6,7 +6,8 @@ forward pass into named loss terms, so adding an objective never touches the tra
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import lightning as L
@@ -24,7 +25,59 @@ from vae_study.models.objectives import (
 
 
 class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite at a training step."""
+
+    def __init__(self, loss: float, step: int) -> None:
+        super().__init__(
+            f"training diverged: loss is {loss} at step {step}; "
+            "lower train.optimizer.lr or the regularisation strength"
+        )
+
+
+class RecentTerms:
+    """The loss terms of the last ``window`` training steps, for the record's ``train.final``.
+
+    Terms are tensors of any shape (one value for a single run, one per member for a pack);
+    ``keep`` extra steps are held so that a pack, which reads divergence back only every few
+    steps, still has a full window before a member's failure.
+    """
+
+    def __init__(self, window: int, keep: int = 0) -> None:
+        self.window = window
+        self._steps: deque[tuple[int, dict[str, torch.Tensor]]] = deque(maxlen=window + keep)
+
+    def add(self, step: int, terms: Mapping[str, torch.Tensor]) -> None:
+        self._steps.append((step, {name: value.detach() for name, value in terms.items()}))
+
+    def means(self, before: int | None = None, member: int | None = None) -> dict[str, float]:
+        """Each term averaged over the last ``window`` steps before step ``before`` (all if
+        None), for pack member ``member`` (None for a single run)."""
+        steps = [terms for step, terms in self._steps if before is None or step < before]
+        steps = steps[-self.window :]
+        if not steps:
+            return {}
+        pick = (lambda v: v) if member is None else (lambda v: v[member])
+        return {
+            name: float(torch.stack([pick(terms[name]) for terms in steps]).mean())
+            for name in steps[0]
+        }
+
+
+def logged_terms(terms: Mapping[str, torch.Tensor], kl_per_dim: torch.Tensor) -> dict[str, Any]:
+    """What a logging step writes to the training curves: every term, and the KL of each latent
+    dimension (``train/kl_dim/<i>``), by which a user sees which units are active."""
+    return {f"train/{name}": value for name, value in terms.items()} | {
+        f"train/kl_dim/{i}": kl_per_dim[i] for i in range(len(kl_per_dim))
+    }
+
+
+def adam(
+    groups: list[dict], settings: Mapping[str, Any], fused: bool | None = None
+) -> torch.optim.Adam:
+    """The study's optimiser (``train.optimizer``): Adam with the configured lr, betas and eps
+    for every parameter group that does not bring its own."""
+    lr, betas, eps = (settings[key] for key in ("lr", "betas", "eps"))
+    return torch.optim.Adam(groups, lr=lr, betas=tuple(betas), eps=eps, fused=fused)
 
 
 Networks = Callable[[int], tuple[nn.Module, nn.Module]]
@@ -52,23 +105,31 @@ class VAEModule(L.LightningModule):
         self.likelihood = likelihood
         self.objective = objective
         self.optimizer_settings = dict(optimizer)
-        self.summary_window = summary_window
         self.batches_seen = 0
-        self._recent: list[dict[str, torch.Tensor]] = []
+        self.recent = RecentTerms(summary_window)
 
-    def forward_pass(self, x: torch.Tensor) -> Forward:
+    def forward_pass(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> Forward:
+        """Encode, sample z (with the noise ``eps`` if given), decode, and score the batch.
+
+        Encoder and decoder outputs are taken in float32, so that under bf16 autocast the
+        likelihood and the KL are computed in full precision.
+        """
         mean, log_var = self.encoder(x)
-        z = reparameterize(mean, log_var)
-        decoded = self.decoder(z)
+        z = reparameterize(mean, log_var, eps)
+        decoded = self.decoder(z).float()
+        mean, log_var = mean.float(), log_var.float()
         return Forward(
             x=x,
             mean=mean,
             log_var=log_var,
-            z=z,
+            z=z.float(),
             decoded=decoded,
             recon=self.likelihood.nll(decoded, x),
             kl=gaussian_kl(mean, log_var),
         )
+
+    def forward(self, x: torch.Tensor, eps: torch.Tensor | None = None) -> Forward:
+        return self.forward_pass(x, eps)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """The representation of a batch: the encoder mean, (n, D)."""
@@ -83,22 +144,14 @@ class VAEModule(L.LightningModule):
         terms = self.objective(out, self.batches_seen)
         loss = terms["loss"] + terms.get("adversary_loss", 0.0)
         if not torch.isfinite(loss):
-            raise TrainingDiverged(
-                f"training diverged: loss is {loss.item()} at step {self.batches_seen}; "
-                "lower train.optimizer.lr or the regularisation strength"
-            )
-        self.batches_seen += 1
+            raise TrainingDiverged(loss.item(), self.batches_seen)
         terms.update(self.diagnostics(out))
+        self.recent.add(self.batches_seen, terms)
+        self.batches_seen += 1
         if self._shows_progress():
             self.log("loss", loss, prog_bar=True, logger=False)
         if self._is_logging_step():
-            kl_per_dim = out.kl.detach().mean(0)
-            self.log_dict(
-                {f"train/{name}": value for name, value in terms.items()}
-                | {f"train/kl_dim/{i}": kl_per_dim[i] for i in range(len(kl_per_dim))}
-            )
-        self._recent.append({name: value.detach() for name, value in terms.items()})
-        del self._recent[: -self.summary_window]
+            self.log_dict(logged_terms(terms, out.kl.detach().mean(0)))
         return loss
 
     def _shows_progress(self) -> bool:
@@ -126,17 +179,7 @@ class VAEModule(L.LightningModule):
         extra = self.objective.parameter_groups()
         claimed = {id(p) for group in extra for p in group["params"]}
         model = [p for p in self.parameters() if id(p) not in claimed]
-        lr, betas, eps = (self.optimizer_settings[key] for key in ("lr", "betas", "eps"))
-        return torch.optim.Adam([{"params": model}, *extra], lr=lr, betas=tuple(betas), eps=eps)
-
-    def recent_means(self) -> dict[str, float]:
-        """Each loss term averaged over the last ``summary_window`` training steps."""
-        if not self._recent:
-            return {}
-        return {
-            name: float(torch.stack([terms[name] for terms in self._recent]).mean())
-            for name in self._recent[0]
-        }
+        return adam([{"params": model}, *extra], self.optimizer_settings)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         checkpoint["batches_seen"] = self.batches_seen

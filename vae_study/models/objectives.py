@@ -9,6 +9,7 @@ per-pixel mean would silently divide the reconstruction by 4096 and so rescale b
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import torch
@@ -66,9 +67,16 @@ def gaussian_kl(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
     return 0.5 * (mean.pow(2) + log_var.exp() - log_var - 1.0)
 
 
-def reparameterize(mean: torch.Tensor, log_var: torch.Tensor) -> torch.Tensor:
-    """z = mean + exp(log_var / 2) * eps with eps ~ N(0, I) (Kingma and Welling 2014)."""
-    return mean + torch.exp(0.5 * log_var) * torch.randn_like(mean)
+def reparameterize(
+    mean: torch.Tensor, log_var: torch.Tensor, eps: torch.Tensor | None = None
+) -> torch.Tensor:
+    """z = mean + exp(log_var / 2) * eps with eps ~ N(0, I) (Kingma and Welling 2014).
+
+    ``eps`` is drawn from the global generator unless given (a packed member's own noise).
+    """
+    if eps is None:
+        eps = torch.randn_like(mean)
+    return mean + torch.exp(0.5 * log_var) * eps
 
 
 @dataclass
@@ -94,21 +102,42 @@ class Forward:
         return kl
 
 
-class Objective(nn.Module):
-    """A training objective: maps a forward pass (and the step) to named loss terms.
+Hyperparameters = Mapping[str, "float | torch.Tensor"]
 
-    ``__call__`` returns a dict with at least ``loss`` (the model's objective), ``recon`` and
-    ``kl`` (batch means of the summed terms); every entry is logged. An objective with an
-    adversary (FactorVAE) also returns ``adversary_loss``, minimised by the adversary's own
-    parameter group (:meth:`parameter_groups`) in the same optimiser step.
+
+class Objective(nn.Module):
+    """A training objective: named loss terms of a forward pass, given its hyperparameters.
+
+    An objective states its numeric hyperparameters at a step (:meth:`hyperparameters`) and its
+    terms as a function of a forward pass and those values (:meth:`terms`). The single run calls
+    ``terms`` with Python floats; a pack (:mod:`vae_study.packed`) maps the very same ``terms``
+    over its members with one tensor per hyperparameter, so every objective without parameters
+    of its own is packable as written.
+
+    ``terms`` returns a dict with at least ``loss`` (the model's objective), ``recon`` and ``kl``
+    (batch means of the summed terms); every entry is logged. An objective with an adversary
+    (FactorVAE) also returns ``adversary_loss``, minimised by the adversary's own parameter
+    group (:meth:`parameter_groups`) in the same optimiser step.
     """
 
-    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+    def hyperparameters(self, step: int) -> dict[str, float]:
+        """The numbers the objective's terms depend on at training step ``step``."""
+        return {}
+
+    def terms(self, out: Forward, hp: Hyperparameters) -> dict[str, torch.Tensor]:
         raise NotImplementedError
+
+    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+        return self.terms(out, self.hyperparameters(step))
 
     def parameter_groups(self) -> list[dict]:
         """Extra optimiser parameter groups (with their own Adam settings) for this objective."""
         return []
+
+    def packing_key(self) -> tuple:
+        """Settings other than the hyperparameters that change the formula (DIP-VAE's type):
+        members of one pack must agree on them."""
+        return ()
 
 
 def _check_non_negative(name: str, value: float) -> float:
@@ -126,10 +155,13 @@ class BetaVAE(Objective):
         super().__init__()
         self.beta = _check_non_negative("beta", beta)
 
-    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+    def hyperparameters(self, step: int) -> dict[str, float]:
+        return {"beta": self.beta}
+
+    def terms(self, out: Forward, hp: Hyperparameters) -> dict[str, torch.Tensor]:
         recon = out.recon.mean()
         kl = out.total_kl()
-        return {"loss": recon + self.beta * kl, "recon": recon, "kl": kl}
+        return {"loss": recon + hp["beta"] * kl, "recon": recon, "kl": kl}
 
 
 class AnnealedVAE(Objective):
@@ -152,12 +184,15 @@ class AnnealedVAE(Objective):
     def capacity(self, step: int) -> float:
         return min(self.c_max, self.c_max * step / self.iteration_threshold)
 
-    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+    def hyperparameters(self, step: int) -> dict[str, float]:
+        return {"gamma": self.gamma, "capacity": self.capacity(step)}
+
+    def terms(self, out: Forward, hp: Hyperparameters) -> dict[str, torch.Tensor]:
         recon = out.recon.mean()
         kl = out.total_kl()
-        capacity = self.capacity(step)
-        loss = recon + self.gamma * (kl - capacity).abs()
-        return {"loss": loss, "recon": recon, "kl": kl, "capacity": kl.new_tensor(capacity)}
+        loss = recon + hp["gamma"] * (kl - hp["capacity"]).abs()
+        capacity = torch.zeros_like(kl) + hp["capacity"]
+        return {"loss": loss, "recon": recon, "kl": kl, "capacity": capacity}
 
 
 def shuffle_codes(z: torch.Tensor) -> torch.Tensor:
@@ -212,7 +247,10 @@ class FactorVAE(Objective):
         settings["betas"] = tuple(settings["betas"])
         return [{"params": list(self.discriminator.parameters()), **settings}]
 
-    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+    def hyperparameters(self, step: int) -> dict[str, float]:
+        return {"gamma": self.gamma}
+
+    def terms(self, out: Forward, hp: Hyperparameters) -> dict[str, torch.Tensor]:
         recon = out.recon.mean()
         kl = out.total_kl()
         fixed = {name: p.detach() for name, p in self.discriminator.named_parameters()}
@@ -226,7 +264,7 @@ class FactorVAE(Objective):
         adversary_loss = -0.5 * (log_p[:n, 0].mean() + log_p[n:, 1].mean())
         accuracy = torch.cat([both[:n].argmax(1) == 0, both[n:].argmax(1) == 1]).float().mean()
         return {
-            "loss": recon + kl + self.gamma * tc,
+            "loss": recon + kl + hp["gamma"] * tc,
             "recon": recon,
             "kl": kl,
             "tc": tc,
@@ -264,13 +302,19 @@ class DIPVAE(Objective):
         self.lambda_d = self.lambda_od * _check_non_negative("lambda_d_factor", lambda_d_factor)
         self.dip_type = dip_type
 
-    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+    def hyperparameters(self, step: int) -> dict[str, float]:
+        return {"lambda_od": self.lambda_od, "lambda_d": self.lambda_d}
+
+    def packing_key(self) -> tuple:
+        return (self.dip_type,)
+
+    def terms(self, out: Forward, hp: Hyperparameters) -> dict[str, torch.Tensor]:
         recon = out.recon.mean()
         kl = out.total_kl()
         covariance = covariance_of_means(out.mean)
         if self.dip_type == "ii":
             covariance = covariance + torch.diag(out.log_var.exp().mean(0))
-        penalty = dip_penalty(covariance, self.lambda_od, self.lambda_d)
+        penalty = dip_penalty(covariance, hp["lambda_od"], hp["lambda_d"])
         return {"loss": recon + kl + penalty, "recon": recon, "kl": kl, "dip_penalty": penalty}
 
 
@@ -303,11 +347,14 @@ class BetaTCVAE(Objective):
         super().__init__()
         self.beta = _check_non_negative("beta", beta)
 
-    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+    def hyperparameters(self, step: int) -> dict[str, float]:
+        return {"beta": self.beta}
+
+    def terms(self, out: Forward, hp: Hyperparameters) -> dict[str, torch.Tensor]:
         recon = out.recon.mean()
         kl = out.total_kl()
         tc = total_correlation(out.z, out.mean, out.log_var)
-        return {"loss": recon + kl + (self.beta - 1.0) * tc, "recon": recon, "kl": kl, "tc": tc}
+        return {"loss": recon + kl + (hp["beta"] - 1.0) * tc, "recon": recon, "kl": kl, "tc": tc}
 
 
 class AutoencoderObjective(Objective):
@@ -317,11 +364,14 @@ class AutoencoderObjective(Objective):
         super().__init__()
         self.l1 = _check_non_negative("l1", l1)
 
-    def forward(self, out: Forward, step: int) -> dict[str, torch.Tensor]:
+    def hyperparameters(self, step: int) -> dict[str, float]:
+        return {"l1": self.l1}
+
+    def terms(self, out: Forward, hp: Hyperparameters) -> dict[str, torch.Tensor]:
         recon = out.recon.mean()
         sparsity = out.z.abs().sum(1).mean()
         return {
-            "loss": recon + self.l1 * sparsity,
+            "loss": recon + hp["l1"] * sparsity,
             "recon": recon,
             "kl": out.kl.sum(1).mean(),
             "l1": sparsity,

@@ -1,9 +1,11 @@
 """The packed training loop: one Adam over stacked parameters, per-member noise and divergence.
 
-What makes member k's training the same as its single run (``vae_study.train._fit_vae`` with
+What makes member k's training the same as its single run
+(:class:`vae_study.fitting.lightning.LightningFitter` with
 :class:`vae_study.models.module.VAEModule`), to float rounding:
 
 - parameters: built by the single run's own code, then stacked (:class:`PackedVAE`);
+- loss: the single run's own forward pass and objective, mapped over the members;
 - data: batch t of member k is ``BatchStream(data, n, data_seed_k).batch(t)``
   (:class:`PackedStream`);
 - noise: member k draws its reparameterisation noise from a generator holding the global RNG
@@ -15,23 +17,29 @@ What makes member k's training the same as its single run (``vae_study.train._fi
 
 Divergence is read back from the device every ``summary_window`` steps (not every step), so the
 loop never waits on the device; the window of recent terms is kept twice as long for that.
+Training curves are handed to a callback on the single run's logging steps, with the terms the
+single run logs (:func:`vae_study.models.module.logged_terms`).
 """
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
 
 from vae_study.data.torch_render import PackedStream
+from vae_study.models.module import RecentTerms, TrainingDiverged, adam
 from vae_study.packed.model import PackedVAE, Terms
+
+CurveWriter = Callable[[int, Terms, torch.Tensor, torch.Tensor], None]
+"""``write(step, terms, kl_per_dim, alive)``: the (K,) terms, (K, D) KL per dimension and (K,)
+mask of members still training at a logging step."""
 
 
 @dataclass(frozen=True)
 class SpeedOptions:
-    """Switches that change how fast a pack trains, not what it computes (``trainer.speed``)."""
+    """Switches that change how fast a pack trains, not what it computes (``pack.*``)."""
 
     bf16: bool = False  # autocast the networks to bfloat16 (trainer.precision=bf16-mixed)
     compile: bool = False  # torch.compile the loss and its gradient
@@ -40,10 +48,10 @@ class SpeedOptions:
     pack_mode: str = "auto"  # vmap | loop | auto (vmap on CUDA): see vae_study.packed.model
 
 
-def member_generator(device: torch.device) -> torch.Generator:
-    """A generator holding the current global RNG state of ``device`` (CPU or CUDA)."""
+def member_generator(state: torch.Tensor, device: torch.device) -> torch.Generator:
+    """A generator on ``device`` holding an RNG state: a member's global state right after its
+    model was built, so that it draws the noise its single run draws."""
     generator = torch.Generator(device)
-    state = torch.cuda.get_rng_state(device) if device.type == "cuda" else torch.get_rng_state()
     generator.set_state(state)
     return generator
 
@@ -76,19 +84,16 @@ class PackedTrainer:
         self.speed = speed
         self.summary_window = summary_window
         self.num_latent = pack.members[0].encoder.mean.out_features
-        self.optimizer = torch.optim.Adam(
-            list(pack.params.values()),
-            lr=optimizer["lr"],
-            betas=tuple(optimizer["betas"]),
-            eps=optimizer["eps"],
-            fused=speed.fused_adam or None,
+        self.optimizer = adam(
+            [{"params": list(pack.params.values())}], optimizer, fused=speed.fused_adam or None
         )
         self.step_count = 0
         k = len(pack)
         self.alive = torch.ones(k, dtype=torch.bool, device=self.device)
         self.failed_at = torch.full((k,), -1, dtype=torch.long, device=self.device)
         self.failed_loss = torch.zeros(k, device=self.device)
-        self.history: deque[tuple[int, Terms]] = deque(maxlen=2 * summary_window)
+        self.recent = RecentTerms(summary_window, keep=summary_window)
+        self.last_kl_per_dim: torch.Tensor | None = None
         self._loss = self._build_loss()
 
     def _build_loss(self) -> Callable[..., Terms]:
@@ -114,6 +119,7 @@ class PackedTrainer:
         x = self.stream.batch(t)
         hp = self.pack.hyperparameters(t, self.device)
         terms = self._loss(self.pack.params, x, self.noise(), hp)
+        self.last_kl_per_dim = terms.pop("kl_dim").detach()
         finite = torch.isfinite(terms["loss"])
         newly = self.alive & ~finite
         self.failed_at = torch.where(newly, t, self.failed_at)
@@ -124,36 +130,38 @@ class PackedTrainer:
         total.backward()
         self.optimizer.step()
         detached = {name: value.detach() for name, value in terms.items()}
-        self.history.append((t, detached))
+        self.recent.add(t, detached)
         self.step_count += 1
         return detached
 
-    def fit(self, steps: int) -> list[MemberOutcome]:
-        """Train until ``steps`` or until every member has failed; then unstack the members."""
+    def fit(
+        self, steps: int, write_curves: CurveWriter | None = None, log_every: int = 50
+    ) -> list[MemberOutcome]:
+        """Train until ``steps`` or until every member has failed; then unstack the members.
+
+        ``write_curves`` gets every ``log_every``-th step, as the single run's logger does.
+        """
         while self.step_count < steps:
-            self.step()
+            terms = self.step()
+            if write_curves is not None and self.step_count % log_every == 0:
+                alive = self.alive & torch.isfinite(terms["loss"])
+                write_curves(self.step_count - 1, terms, self.last_kl_per_dim, alive)
             if self.step_count % self.summary_window == 0 and not bool(self.alive.any()):
                 break
         self.pack.unstack_into_members()
         return self.outcomes()
 
     def outcomes(self) -> list[MemberOutcome]:
-        """Per member: steps trained, recent means (the single run's ``recent_means``), failure."""
+        """Per member: steps trained, recent means (the single run's ``train.final``), failure."""
         failed_at = self.failed_at.tolist()
         failed_loss = self.failed_loss.tolist()
         outcomes = []
         for k, failed in enumerate(failed_at):
             end = self.step_count if failed < 0 else failed
-            window = [terms for t, terms in self.history if t < end][-self.summary_window :]
-            final = {
-                name: float(torch.stack([terms[name][k] for terms in window]).mean())
-                for name in (window[0] if window else {})
-            }
             error = None
             if failed >= 0:
-                error = (
-                    f"TrainingDiverged: training diverged: loss is {failed_loss[k]} at step "
-                    f"{failed}; lower train.optimizer.lr or the regularisation strength"
-                )
+                diverged = TrainingDiverged(failed_loss[k], failed)
+                error = f"{type(diverged).__name__}: {diverged}"
+            final = self.recent.means(before=end, member=k)
             outcomes.append(MemberOutcome(steps=end, final=final, error=error))
         return outcomes

@@ -2,8 +2,8 @@
 interpolations, and a tiler that lays image grids out as one picture.
 
 Pure functions of a trained module and observations (channels first, values in [0, 1]); the
-figures (:mod:`~vae_study.analysis.visualize`) and the W&B image panels
-(:mod:`~vae_study.tracking`) draw them.
+figures (:mod:`vae_study.analysis.visualize`) and the W&B image panels
+(:mod:`vae_study.tracking`) draw them.
 """
 
 from __future__ import annotations

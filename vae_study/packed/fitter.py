@@ -1,0 +1,80 @@
+"""The packed fitter: the claimed runs of a job (its seeds) trained as one pack.
+
+Each member is built by its single run's own code (:meth:`vae_study.build.JobPlan.model`), with
+the global RNG state its single run has after building; the pack trains them together
+(:class:`~vae_study.packed.loop.PackedTrainer`) and hands back one outcome per member, which the
+lifecycle scores and records like a single run's. A member's training curves go to its own
+logger on the single run's logging steps, so each member writes the ``csv/metrics.csv`` (or W&B
+run) its single run would.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+
+import torch
+
+from vae_study.build import JobPlan
+from vae_study.data.stream import data_seed
+from vae_study.data.torch_render import PackedStream
+from vae_study.fitting import FitOutcome, Run
+from vae_study.models.module import logged_terms, representation_function
+from vae_study.packed.loop import PackedTrainer, SpeedOptions, member_generator
+from vae_study.packed.model import PackedVAE, Terms, resolve_pack_mode
+
+log = logging.getLogger(__name__)
+
+
+def speed_options(plan: JobPlan) -> SpeedOptions:
+    """``pack.*`` speed switches, and bf16 autocast from ``trainer.precision=bf16-mixed``."""
+    pack = plan.cfg.pack
+    return SpeedOptions(
+        bf16=plan.cfg.trainer.precision == "bf16-mixed",
+        compile=pack.compile,
+        cuda_graphs=pack.cuda_graphs,
+        fused_adam=pack.fused_adam,
+        pack_mode=pack.mode,
+    )
+
+
+class PackedFitter:
+    """Trains the claimed runs of a job as one :class:`~vae_study.packed.model.PackedVAE`."""
+
+    def __init__(self, plan: JobPlan) -> None:
+        self.plan = plan
+
+    def fit(self, runs: Sequence[Run]) -> list[FitOutcome]:
+        plan, cfg, device = self.plan, self.plan.cfg, self.plan.device
+        built = [plan.model(run.member) for run in runs]
+        modules = [b.model for b in built]
+        generators = [
+            member_generator(b.cuda_rng_state if device.type == "cuda" else b.rng_state, device)
+            for b in built
+        ]
+        speed = speed_options(plan)
+        pack = PackedVAE(modules, resolve_pack_mode(speed.pack_mode, device)).to(device)
+        seeds = [data_seed(run.member.seed) for run in runs]
+        stream = PackedStream(plan.data, cfg.train.batch_size, seeds, device)
+        trainer = PackedTrainer(pack, stream, generators, cfg.train.optimizer, speed)
+        log.info("training a pack of %d members on %s (%s mode)", len(runs), device, pack.mode)
+
+        def write_curves(step: int, terms: Terms, kl_per_dim: torch.Tensor, alive: torch.Tensor):
+            for k, run in enumerate(runs):
+                if run.logger and bool(alive[k]):
+                    row = logged_terms({name: v[k] for name, v in terms.items()}, kl_per_dim[k])
+                    row = {name: float(value) for name, value in row.items()}
+                    run.logger.log_metrics({"epoch": 0, **row}, step=step)
+
+        started = time.perf_counter()
+        outcomes = trainer.fit(cfg.train.steps, write_curves, cfg.trainer.log_every_n_steps)
+        log.info("pack of %d trained in %.1f s", len(runs), time.perf_counter() - started)
+        results = []
+        for run, module, outcome in zip(runs, modules, outcomes, strict=True):
+            run.record.train = {"steps": outcome.steps, "final": outcome.final, "pack": len(runs)}
+            if outcome.error is not None:
+                results.append(FitOutcome(error=outcome.error))
+            else:
+                results.append(FitOutcome(represent=representation_function(module), module=module))
+        return results
