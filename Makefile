@@ -11,7 +11,7 @@ TORCH_INDEX ?=
 STUDY ?= mini
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-all test-slurm lint demo sweep-mini status figures viz bench bench-train bench-metrics clean
+.PHONY: help install test test-all test-faults test-slurm lint demo sweep-mini status figures viz bench bench-train bench-metrics clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
@@ -30,6 +30,9 @@ test: ## the fast test suite (a few minutes on 2 cores)
 
 test-all: ## every test but the Slurm ones, the slow ones too
 	$(BIN)/pytest -q -m "not slurm"
+
+test-faults: ## the fault-injection suite: kills, signals, corrupt files, full and read-only disks (root)
+	$(BIN)/pytest -q -m faults tests/faults
 
 SLURM_DIR ?= /tmp/vae-study-slurm
 

@@ -20,7 +20,8 @@ LAYERS = {
     "models, data, metrics": ("vae_study.models", "vae_study.packed", "vae_study.data",
                               "vae_study.metrics"),
     "records, config, errors": ("vae_study.results", "vae_study.config", "vae_study.sweep",
-                                "vae_study.errors", "vae_study.host_memory"),
+                                "vae_study.errors", "vae_study.host_memory", "vae_study.atomic",
+                                "vae_study.signals"),
 }  # fmt: skip
 
 

@@ -1,6 +1,8 @@
 """Run ids, atomic records and the resumable data stream."""
 
+import errno
 import json
+import os
 
 import numpy as np
 import pytest
@@ -8,7 +10,7 @@ from omegaconf import OmegaConf
 
 from vae_study.data.dsprites import DSprites
 from vae_study.data.stream import BatchStream
-from vae_study.results import RunRecord, run_id
+from vae_study.results import RecordError, RunRecord, run_id
 
 
 def config(**changes):
@@ -41,15 +43,36 @@ def test_a_record_round_trips_and_is_written_atomically(tmp_path, monkeypatch):
     assert again.run_id == "abc" and np.isnan(again.metrics["mig"])
     assert {"python", "torch", "scikit-learn"} <= set(again.versions)
 
-    def fail(*args, **kwargs):
-        raise OSError("disk full")
+    def disk_full(descriptor):
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     record.status = "done"
-    monkeypatch.setattr(json, "dump", fail)
-    with pytest.raises(OSError):
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match=f"cannot write {path}: No space left on device"):
         record.write(path.parent)
     assert RunRecord.read(path).status == "running"  # the old record is intact
     assert [p.name for p in path.parent.iterdir()] == ["record.json"]  # no temporary left
+
+
+def test_records_are_readable_by_the_group_and_their_fields_typed(tmp_path):
+    path = RunRecord(run_id="abc", study="s", config={}).write(tmp_path)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~current_umask()
+    for change, message in [
+        ({"status": "finished"}, "status must be one of"),
+        ({"metrics": {"mig": "high"}}, "metrics must be numbers"),
+        ({"train": []}, "train must be"),
+        ({"extra": 1}, "unknown fields"),
+    ]:
+        data = json.loads(path.read_text()) | change
+        (tmp_path / "bad.json").write_text(json.dumps(data))
+        with pytest.raises(RecordError, match=message):
+            RunRecord.read(tmp_path / "bad.json")
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def test_the_stream_restarts_at_any_step_with_the_same_batches():

@@ -124,6 +124,6 @@ def test_bad_settings_stop_with_one_line_naming_the_key(cli, tiny, override, mes
 def test_an_unknown_group_option_stops_before_training(cli, tiny):
     result = cli(*tiny, "model=no_such_model")
     assert result.returncode != 0
-    assert "model/no_such_model" in result.stderr
+    assert "model=no_such_model: no such option" in result.stderr
     assert "Traceback" not in result.stderr
     assert records(cli.results) == []

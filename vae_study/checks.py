@@ -8,13 +8,30 @@ that need torch (device, precision, data files, models). Each error is a one-lin
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from vae_study.config import (
+    Config,
+    OptimizerConfig,
+    PackConfig,
+    PathsConfig,
+    StudyConfig,
+    TrainConfig,
+)
 from vae_study.errors import ConfigError
 from vae_study.metrics.settings import EvaluationSettings
 
+SCHEMA_NODES = {
+    cls.__name__: cls
+    for cls in (Config, TrainConfig, OptimizerConfig, PackConfig, StudyConfig, PathsConfig)
+}
+MODEL_KEYS = {
+    "name", "strengths", "strength", "likelihood", "likelihood_sigma", "module", "objective",
+    "estimator", "fit_samples",
+}  # fmt: skip
 PACK_MODES = ("auto", "vmap", "loop")
 PACK_PRECISIONS = ("32-true", "bf16-mixed")
 
@@ -79,9 +96,35 @@ def check_pack(cfg: DictConfig) -> None:
         )
 
 
+def _unknown_keys(node: Any, schema: type, prefix: str = "") -> list[str]:
+    """Keys of ``node`` that the dataclass ``schema`` (and those nested in it) has no field for."""
+    known = {f.name: f.type for f in fields(schema)}
+    unknown = [f"{prefix}{key}" for key in node if key not in known]
+    for key, kind in known.items():
+        nested = SCHEMA_NODES.get(kind)
+        if nested is not None and key in node:
+            unknown += _unknown_keys(node[key], nested, f"{prefix}{key}.")
+    return unknown
+
+
+def check_known_keys(cfg: DictConfig) -> None:
+    """No key that nothing reads: a ``+key`` added by mistake would change the run's id and no
+    result. The keys of the schema's nodes are its fields (:class:`vae_study.config.Config`); a
+    model's keys those of ``conf/model/*.yaml`` (its constructor nodes are checked when they are
+    built, as are those of the data set, the architecture and the trainer)."""
+    unknown = _unknown_keys(cfg, Config)
+    unknown += [f"model.{key}" for key in cfg.model if key not in MODEL_KEYS]
+    if unknown:
+        raise ConfigError(
+            f"{unknown[0]} is not a vae-study setting: nothing reads it and it would change the "
+            f"run id; remove +{unknown[0]}"
+        )
+
+
 def check_config(cfg: DictConfig) -> EvaluationSettings:
-    """Seed, train and optimiser settings, model strength, packing and metrics; the evaluation
-    settings the metrics config describes."""
+    """Known keys, seed, train and optimiser settings, model strength, packing and metrics; the
+    evaluation settings the metrics config describes."""
+    check_known_keys(cfg)
     check_seed(cfg.seed)
     check_train(cfg.train)
     check_model(cfg.model)

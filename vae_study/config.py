@@ -11,8 +11,10 @@ command line starts in well under a second.
 
 from __future__ import annotations
 
+import difflib
 import netrc
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +22,12 @@ from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
+from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
 
+from vae_study.errors import ConfigError
 from vae_study.results import run_folder, run_id
+from vae_study.sweep import expand
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
 CONFIG_NAME = "train"
@@ -135,3 +140,106 @@ def compose_config(overrides: Sequence[str] = (), *, hydra_config: bool = False)
 
 
 register()
+
+
+# Hydra's own options (hydra/_internal/utils.py: get_args_parser): those that take a value, and
+# those that make vae-study do something other than compose and run (left to Hydra).
+_FLAGS_WITH_VALUE = ("--cfg", "-c", "--package", "-p")
+_OTHER_MODES = (
+    "-h", "--help", "--hydra-help", "--version", "-sc", "--shell-completion", "-i", "--info",
+    "-cp", "--config-path", "-cn", "--config-name", "-cd", "--config-dir",
+    "--experimental-rerun",
+)  # fmt: skip
+
+
+def _overrides(args: Sequence[str]) -> tuple[list[str], bool] | None:
+    """The overrides of a ``vae-study`` command line and whether it sweeps (``-m``); None when
+    the command line asks Hydra for something else (help, another config folder, ...)."""
+    overrides, multirun, skip = [], False, False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg.split("=", 1)[0] in _OTHER_MODES:
+            return None
+        elif arg in _FLAGS_WITH_VALUE:
+            skip = True
+        elif arg in ("-m", "--multirun"):
+            multirun = True
+        elif not arg.startswith("-"):
+            overrides.append(arg)
+    return overrides, multirun
+
+
+def group_options(group: str) -> list[str]:
+    """The options of a config group under ``conf/`` (base files that others extend left out)."""
+    return sorted(
+        p.stem for p in (CONF_DIR / group).glob("*.yaml") if not p.stem.startswith("base")
+    )
+
+
+def _suggest(word: str, candidates: Sequence[str]) -> str:
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def _missing_key(override: str, overrides: Sequence[str]) -> str:
+    key = override.split("=", 1)[0].lstrip("+~")
+    parent, _, leaf = key.rpartition(".")
+    try:
+        cfg = compose_config([o for o in overrides if o != override])
+        node = OmegaConf.select(cfg, parent) if parent else cfg
+    except HydraException:
+        node = None
+    keys = [str(k) for k in node] if OmegaConf.is_dict(node) else []
+    close = difflib.get_close_matches(leaf, keys, n=1, cutoff=0.6)
+    suggestion = f" (did you mean {parent + '.' if parent else ''}{close[0]}?)" if close else ""
+    return f"{key}: no such setting{suggestion}"
+
+
+def explain_composition_error(error: HydraException, overrides: Sequence[str]) -> str:
+    """One line for a Hydra composition error: the key or group option it is about, and the
+    nearest existing one when it looks misspelled."""
+    text = str(error)
+    if match := re.search(r"Could not find '([^']+)/([^']+)'", text):
+        group, option = match.groups()
+        options = group_options(group)
+        listed = f"; options: {', '.join(options)}" if options else ""
+        return f"{group}={option}: no such option{_suggest(option, options)}{listed}"
+    if match := re.search(r"Could not override '([^']+)'", text):
+        override = next(o for o in overrides if o.split("=", 1)[0].lstrip("+~") == match[1])
+        return _missing_key(override, overrides)
+    cause = error.__cause__
+    first = text.splitlines()[0] if text else type(error).__name__
+    if cause is not None and str(cause):
+        return f"{first}: {str(cause).splitlines()[0]}"
+    return first
+
+
+def compose_command_line(args: Sequence[str]) -> tuple[DictConfig, bool] | None:
+    """The config a ``vae-study`` command line composes (for a sweep, ``-m``, its first job's,
+    with every swept group option checked) and whether it sweeps; None when the command line is
+    for Hydra itself (help, another config folder). A composition error is a one-line
+    :class:`~vae_study.errors.ConfigError`."""
+    parsed = _overrides(args)
+    if parsed is None:
+        return None
+    overrides, multirun = parsed
+    try:
+        jobs = expand(overrides) if multirun else [overrides]
+    except HydraException as error:
+        raise ConfigError(str(error).splitlines()[0]) from None
+    searched = any(o.startswith("hydra.searchpath") for o in overrides)
+    for job in [] if searched else jobs:  # other config folders: Hydra checks their options
+        for override in job:
+            key, _, option = override.partition("=")
+            group = key.lstrip("+~")
+            if (CONF_DIR / group).is_dir() and option and option not in group_options(group):
+                options = group_options(group)
+                raise ConfigError(
+                    f"{group}={option}: no such option{_suggest(option, options)}; "
+                    f"options: {', '.join(options)}"
+                )
+    try:
+        return compose_config(jobs[0]), multirun
+    except HydraException as error:
+        raise ConfigError(explain_composition_error(error, jobs[0])) from None

@@ -14,8 +14,9 @@ A job (one Hydra job: one seed, or a pack's seeds) is built and checked first
 5. **finish**: the weights are saved, then the record says ``done`` (or ``failed`` with the
    error), the checkpoints are removed and the logger is closed.
 
-An exception anywhere in fitting (a crash, an interrupt) leaves every claimed run of the job
-``failed`` with the error, never ``running``. A job of several seeds whose model has no packed
+An exception anywhere in fitting leaves every claimed run of the job ``failed`` with the error,
+never ``running``; an interruption (SIGTERM, Ctrl-C) leaves them ``interrupted``, and a relaunch
+resumes them. A job of several seeds whose model has no packed
 form runs the same lifecycle once per seed.
 """
 
@@ -23,7 +24,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import os
 import shutil
 import sys
 import time
@@ -35,8 +35,9 @@ from typing import Protocol
 import torch
 from omegaconf import OmegaConf
 
+from vae_study.atomic import WriteError, remove_temporaries
 from vae_study.build import JobPlan, Member, build_job
-from vae_study.fitting import FitOutcome, Run
+from vae_study.fitting import FitOutcome, Run, save_torch
 from vae_study.fitting.baseline import BaselineFitter
 from vae_study.fitting.lightning import CHECKPOINTS, LightningFitter
 from vae_study.host import configure_host
@@ -51,6 +52,7 @@ from vae_study.results import (
     now,
 )
 from vae_study.results import reference_model_num as model_num
+from vae_study.signals import interruption
 from vae_study.tracking import finish, make_logger
 
 RUN_LOG = "run.log"
@@ -128,8 +130,9 @@ def _run_group(plan: JobPlan, members: Sequence[Member], outcome: JobOutcome) ->
             _log_traceback(runs)
             fitted = [FitOutcome(error=describe(error)) for _ in runs]
         except BaseException as error:
+            status = "interrupted" if interruption(error) else "failed"
             for run in runs:
-                _finish(plan, run, FitOutcome(error=describe(error)), outcome)
+                _finish(plan, run, FitOutcome(error=describe(error), status=status), outcome)
             raise
         seconds = time.perf_counter() - started
         for run, fit in zip(runs, fitted, strict=True):
@@ -139,7 +142,8 @@ def _run_group(plan: JobPlan, members: Sequence[Member], outcome: JobOutcome) ->
 
 def describe(error: BaseException) -> str:
     """An error as the record's one line: its type and message."""
-    return f"{type(error).__name__}: {error}".strip()
+    message = str(error).strip()
+    return f"{type(error).__name__}: {message}" if message else type(error).__name__
 
 
 def _log_traceback(runs: Sequence[Run]) -> None:
@@ -160,8 +164,13 @@ def _claimed(member: Member) -> Iterator[Run | None]:
         log.info("run %s is done already (%s): skipping", member.run_id, record_path)
         yield None
         return
-    member.run_dir.mkdir(parents=True, exist_ok=True)
-    with exclusive(member.run_dir) as acquired:
+    with contextlib.ExitStack() as stack:
+        try:
+            member.run_dir.mkdir(parents=True, exist_ok=True)
+            acquired = stack.enter_context(exclusive(member.run_dir))
+        except OSError as error:
+            message = f"cannot write in {member.run_dir}: {error.strerror}"
+            raise WriteError(error.errno, message) from None
         if not acquired:
             log.info("run %s is running in another process (%s): skipping", member.run_id,
                      member.run_dir)  # fmt: skip
@@ -172,6 +181,7 @@ def _claimed(member: Member) -> Iterator[Run | None]:
                      record_path)  # fmt: skip
             yield None
             return
+        remove_temporaries(member.run_dir)  # left by a writer killed mid-write; ours now
         with _run_log(member.run_dir / RUN_LOG) as handler:
             cfg = member.cfg
             record = RunRecord(
@@ -199,15 +209,7 @@ def _run_log(path: Path) -> Iterator[logging.Handler]:
 
 def save_weights(module: torch.nn.Module, run_dir: Path) -> Path:
     """Write the trained weights atomically to ``<run_dir>/model.pt``."""
-    target = run_dir / WEIGHTS_NAME
-    temporary = run_dir / f".{WEIGHTS_NAME}.{os.getpid()}.tmp"
-    try:
-        torch.save(module.state_dict(), temporary)
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return target
+    return save_torch(run_dir / WEIGHTS_NAME, module.state_dict())
 
 
 def _finish(plan: JobPlan, run: Run, fit: FitOutcome, outcome: JobOutcome) -> None:
@@ -220,12 +222,12 @@ def _finish(plan: JobPlan, run: Run, fit: FitOutcome, outcome: JobOutcome) -> No
                 save_weights(fit.module, run_dir)
             record.status = "done"
         else:
-            record.status, record.error = "failed", fit.error
+            record.status, record.error = fit.status, fit.error
     except Exception as error:
         _log_traceback([run])
         record.status, record.error = "failed", describe(error)
     except BaseException as error:
-        record.status, record.error = "failed", describe(error)
+        record.status, record.error = "interrupted", describe(error)
         raise
     finally:
         record.finished = now()
@@ -235,6 +237,6 @@ def _finish(plan: JobPlan, run: Run, fit: FitOutcome, outcome: JobOutcome) -> No
             outcome.done.append(record.run_id)
             log.info("run %s done: %s", record.run_id, run_dir / RECORD_NAME)
         else:
-            outcome.failed[record.run_id] = record.error or "failed"
-            log.error("run %s failed: %s", record.run_id, record.error)
+            outcome.failed[record.run_id] = record.error or record.status
+            log.error("run %s %s: %s", record.run_id, record.status, record.error)
         finish(run.logger, record, fit.module, plan.data)

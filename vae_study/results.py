@@ -1,11 +1,12 @@
 """Run records: one JSON file per run, the only thing runs and the analysis share.
 
 A record lives at ``<paths.results>/<study>/runs/<run_id>/record.json`` and holds ``run_id``,
-``study``, ``status`` (``running`` | ``done`` | ``failed``), the resolved ``config``, ``metrics``,
-``train`` (final loss terms, steps, seconds), ``versions``, ``error`` and ``model_num`` (the
-reference study's number for the same run, when it has one). It is written to a
-temporary file in the same folder and renamed over the old one, so a reader never sees half a
-record, whatever kills the writer.
+``study``, ``status`` (``running`` | ``done`` | ``failed`` | ``interrupted``), the resolved
+``config``, ``metrics``, ``train`` (final loss terms, steps, seconds), ``versions``, ``error`` and
+``model_num`` (the reference study's number for the same run, when it has one). It is written
+atomically (:func:`vae_study.atomic.write_atomically`), so a reader never sees half a record,
+whatever kills the writer. Every tool reads it with :meth:`RunRecord.read`, which checks the
+type of every field: a record that is not what a run writes is unreadable everywhere alike.
 """
 
 from __future__ import annotations
@@ -14,12 +15,10 @@ import fcntl
 import hashlib
 import json
 import logging
-import os
 import platform
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -27,7 +26,10 @@ from typing import Any, Literal
 
 from omegaconf import DictConfig, OmegaConf
 
-Status = Literal["running", "done", "failed"]
+from vae_study.atomic import write_text
+
+Status = Literal["running", "done", "failed", "interrupted"]
+STATUSES = ("done", "failed", "running", "interrupted")
 RECORD_NAME = "record.json"
 LOCK_NAME = "run.lock"
 WEIGHTS_NAME = "model.pt"
@@ -157,28 +159,65 @@ class RunRecord:
 
     def write(self, run_dir: str | Path) -> Path:
         """Atomically write ``record.json`` into ``run_dir`` and return its path."""
-        run_dir = Path(run_dir)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        target = run_dir / RECORD_NAME
-        handle, temporary = tempfile.mkstemp(prefix=".record-", suffix=".json", dir=run_dir)
-        try:
-            with os.fdopen(handle, "w") as stream:
-                json.dump(asdict(self), stream, indent=2, allow_nan=True)
-                stream.flush()
-                os.fsync(stream.fileno())
-            os.replace(temporary, target)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return target
+        text = json.dumps(asdict(self), indent=2, allow_nan=True)
+        return write_text(Path(run_dir) / RECORD_NAME, text)
 
     @classmethod
     def read(cls, path: str | Path) -> RunRecord:
-        """Read a record file (or the record in a run folder)."""
+        """Read a record file (or the record in a run folder); :class:`RecordError` when it is
+        not valid JSON or a field is missing, unknown or of the wrong type."""
         path = Path(path)
         if path.is_dir():
             path = path / RECORD_NAME
-        return cls(**json.loads(path.read_text()))
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise RecordError(f"not a JSON record: {error}") from None
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data: Any) -> RunRecord:
+        """A record from its JSON object, every field's type checked (see :meth:`read`)."""
+        if not isinstance(data, dict):
+            raise RecordError(f"a record is a JSON object, found {type(data).__name__}")
+        known = {f.name for f in fields(cls)}
+        missing = sorted({"run_id", "study", "config", "status"} - set(data))
+        unknown = sorted(set(data) - known)
+        if missing or unknown:
+            raise RecordError(f"missing fields {missing}, unknown fields {unknown}")
+        for name, types in FIELD_TYPES.items():
+            if name in data and not isinstance(data[name], types):
+                raise RecordError(f"{name} must be {types}, found {type(data[name]).__name__}")
+        if data["status"] not in STATUSES:
+            raise RecordError(f"status must be one of {STATUSES}, found {data['status']!r}")
+        bad = [k for k, v in data.get("metrics", {}).items() if not _is_number(v)]
+        if bad:
+            raise RecordError(f"metrics must be numbers, found {bad[:3]}")
+        return cls(**data)
+
+
+class RecordError(ValueError):
+    """A record file that is not what a run writes (bad JSON, missing or mistyped fields)."""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "run_id": str,
+    "study": str,
+    "config": dict,
+    "status": str,
+    "metrics": dict,
+    "train": dict,
+    "versions": dict,
+    "error": (str, type(None)),
+    "model_num": (int, type(None)),
+    "started": str,
+    "finished": (str, type(None)),
+    "host": str,
+}
 
 
 def finished_record(record_path: Path) -> RunRecord | None:
@@ -187,7 +226,7 @@ def finished_record(record_path: Path) -> RunRecord | None:
         record = RunRecord.read(record_path)
     except FileNotFoundError:
         return None
-    except (ValueError, TypeError) as error:
+    except RecordError as error:
         log.warning("record %s is unreadable (%s): running again", record_path, error)
         return None
     return record if record.status == "done" else None

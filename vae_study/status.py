@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -26,9 +27,17 @@ from pathlib import Path
 
 from hydra import compose, initialize_config_dir
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf, open_dict
 
-from vae_study.config import CONF_DIR, CONFIG_NAME, compose_config
+from vae_study.config import (
+    CONF_DIR,
+    CONFIG_NAME,
+    compose_config,
+    explain_composition_error,
+    group_options,
+)
+from vae_study.errors import ConfigError
 from vae_study.results import (
     RECORD_NAME,
     RunRecord,
@@ -36,6 +45,7 @@ from vae_study.results import (
     identity,
     lock_held,
     run_folder,
+    runs_folder,
 )
 from vae_study.sweep import expand, sweep_arguments
 
@@ -195,6 +205,28 @@ def unreadable_records(runs_dir: Path) -> list[tuple[Path, str]]:
     return bad
 
 
+def _report(statuses: Sequence[RunStatus], runs_dir: Path) -> None:
+    counts = Counter(status.state for status in statuses)
+    print("  ".join(f"{state}: {counts.get(state, 0)}" for state in STATES))
+    for status in statuses:
+        if status.state == "failed":
+            where = f" [{' '.join(status.overrides)}]" if status.overrides else ""
+            print(f"failed {status.run_id}{where}: {status.error}")
+    for path, reason in unreadable_records(runs_dir):
+        print(f"unreadable record (ignored): {path}: {reason}")
+
+
+def _study_choice(overrides: Sequence[str]) -> str | None:
+    choices = [o.split("=", 1)[1] for o in overrides if o.split("=", 1)[0] == "study"]
+    return choices[-1] if choices else None
+
+
+def folder_statuses(runs_dir: Path) -> list[RunStatus]:
+    """Where each run with a folder under ``runs_dir`` stands (a study with no sweep config)."""
+    folders = sorted(p for p in runs_dir.iterdir() if p.is_dir()) if runs_dir.is_dir() else []
+    return [run_status((), folder.name, folder) for folder in folders]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point (``vae-study-status``)."""
     parser = argparse.ArgumentParser(
@@ -203,20 +235,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, as for vae-study -m")
     parser.add_argument("--count", action="store_true", help="only count the planned runs")
     args = parser.parse_args(argv)
-    jobs = expand_sweep(args.overrides)
+    study = _study_choice(args.overrides)
+    try:
+        if study is not None and study not in group_options("study"):
+            rest = [o for o in args.overrides if o.split("=", 1)[0] != "study"]
+            runs_dir = runs_folder(compose_config(rest).paths.results, study)
+            statuses = folder_statuses(runs_dir)
+            print(f"study={study} has no sweep config (conf/study/); {runs_dir} holds "
+                  f"{len(statuses)} run folders")  # fmt: skip
+            if not args.count:
+                _report(statuses, runs_dir)
+            return 0
+        jobs = expand_sweep(args.overrides)
+    except HydraException as error:
+        print(f"vae-study-status: {explain_composition_error(error, args.overrides)}",
+              file=sys.stderr)  # fmt: skip
+        return 2
+    except ConfigError as error:
+        print(f"vae-study-status: {error}", file=sys.stderr)
+        return 2
     print(f"planned: {len(jobs)} runs")
     if args.count:
         return 0
     statuses = [run_status(*job) for job in job_run_ids(jobs)]
-    counts = Counter(status.state for status in statuses)
-    print("  ".join(f"{state}: {counts.get(state, 0)}" for state in STATES))
-    for status in statuses:
-        if status.state == "failed":
-            print(f"failed {status.run_id} [{' '.join(status.overrides)}]: {status.error}")
-    if statuses:
-        first = statuses[0]
-        for path, reason in unreadable_records(first.run_dir.parent):
-            print(f"unreadable record (ignored): {path}: {reason}")
+    _report(statuses, statuses[0].run_dir.parent if statuses else Path())
     return 0
 
 

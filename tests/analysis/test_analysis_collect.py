@@ -29,9 +29,9 @@ def test_collect_keeps_done_runs_counts_the_rest_and_reports_corrupt_records(tmp
     assert collection.counts == {"done": 4, "failed": 1, "running": 1}
     assert sorted(p.parent.name for p, _ in collection.unreadable) == ["corrupt", "no_record"]
     assert (
-        "JSONDecodeError" in dict((p.parent.name, r) for p, r in collection.unreadable)["corrupt"]
+        "not a JSON record" in dict((p.parent.name, r) for p, r in collection.unreadable)["corrupt"]
     )
-    assert "1 failed, 1 running, 2 unreadable" in collection.summary()
+    assert "1 failed, 1 running, 0 interrupted, 2 unreadable" in collection.summary()
     # identifiers first, then every metric key, then the training summaries; sorted rows
     assert list(table.columns[:7]) == [c for c in ID_COLUMNS if c != "model_num"]
     assert set(KEYS) <= set(table.columns)

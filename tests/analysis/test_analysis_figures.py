@@ -52,7 +52,9 @@ def test_every_figure_is_a_non_empty_png_and_pdf_with_its_numbers(figures_run):
 
 def test_the_command_writes_the_table_and_prints_the_comparison(figures_run, small_study):
     _, printed = figures_run
-    assert printed.startswith("56 records: 56 done, 0 failed, 0 running, 0 unreadable")
+    assert printed.startswith(
+        "56 records: 56 done, 0 failed, 0 running, 0 interrupted, 0 unreadable"
+    )
     assert len(pd.read_csv(small_study / "synthetic" / "study_table.csv")) == 56
     assert "fig2 on noisy_dsprites" in printed and "fig5 on dsprites" in printed
     assert "row     column  paper  ours" in printed

@@ -11,27 +11,27 @@ every metric key of :mod:`vae_study.metrics` as it is (``mig``,
 steps). Rows are sorted by data set, model, strength, seed and run id, so the same records always
 give the same table.
 
-Records are parsed with :mod:`json` directly rather than through ``RunRecord``, so a record that
-carries a field added later (``model_num``) still reads; 12,600 records take seconds.
+Records are read with :meth:`vae_study.results.RunRecord.read`, the one reader of every tool,
+which checks each field's type: a record the table calls unreadable is one the relaunch reruns
+and the status reports, never a done run. 12,600 records take seconds.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from vae_study.results import RECORD_NAME
+from vae_study.atomic import atomic_path
+from vae_study.results import RECORD_NAME, STATUSES, RunRecord
 
 ID_COLUMNS = (
     "study", "dataset", "model", "strength", "strength_value", "seed", "model_num", "run_id",
 )  # fmt: skip
-STATUSES = ("done", "failed", "running")
 TABLE_NAME = "study_table"
 
 
@@ -81,16 +81,6 @@ def run_row(record: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-def _read(path: Path) -> dict[str, Any]:
-    with open(path, encoding="utf-8") as stream:
-        record = json.load(stream)
-    if not isinstance(record, dict):
-        raise TypeError(f"a record is a JSON object, found {type(record).__name__}")
-    if record.get("status") not in STATUSES:
-        raise ValueError(f"status must be one of {STATUSES}, found {record.get('status')!r}")
-    return record
-
-
 def _order(table: pd.DataFrame) -> pd.DataFrame:
     ids = [c for c in ID_COLUMNS if c in table.columns]
     train = sorted(c for c in table.columns if c.startswith("train."))
@@ -111,7 +101,7 @@ def collect(runs_dir: str | Path) -> Collection:
     for name in sorted(entry.name for entry in entries if entry.is_dir()):
         path = runs_dir / name / RECORD_NAME
         try:
-            record = _read(path)
+            record = asdict(RunRecord.read(path))
             if record["status"] == "done":
                 rows.append(run_row(record))
         except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
@@ -127,6 +117,8 @@ def write_table(table: pd.DataFrame, out_dir: str | Path) -> list[Path]:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     csv, parquet = out_dir / f"{TABLE_NAME}.csv", out_dir / f"{TABLE_NAME}.parquet"
-    table.to_csv(csv, index=False)
-    table.to_parquet(parquet, engine="pyarrow", index=False)
+    with atomic_path(csv) as temporary:
+        table.to_csv(temporary, index=False)
+    with atomic_path(parquet) as temporary:
+        table.to_parquet(temporary, engine="pyarrow", index=False)
     return [csv, parquet]

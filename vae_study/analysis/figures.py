@@ -27,6 +27,7 @@ from matplotlib.figure import Figure
 from vae_study.analysis import correlations as corr
 from vae_study.analysis import paper as pub
 from vae_study.analysis.variance import SHARES, bad_strength_beats_good, variance_split
+from vae_study.atomic import atomic_path
 
 DPI = 150
 PNG_METADATA = {"Software": None}
@@ -45,16 +46,19 @@ def save(fig: Figure, out_dir: Path, name: str) -> list[Path]:
     """Write ``fig`` as ``<name>.png`` and ``<name>.pdf``, without date or software stamps."""
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = [out_dir / f"{name}.{suffix}" for suffix in FORMATS]
-    fig.savefig(paths[0], dpi=DPI, metadata=PNG_METADATA)
+    with atomic_path(paths[0]) as png:
+        fig.savefig(png, dpi=DPI, metadata=PNG_METADATA)
     fig.set_layout_engine("none")  # keep the layout just computed: the PDF is laid out alike
-    fig.savefig(paths[1], metadata=PDF_METADATA)
+    with atomic_path(paths[1]) as pdf:
+        fig.savefig(pdf, metadata=PDF_METADATA)
     return paths
 
 
 def write_csv(frame: pd.DataFrame, out_dir: Path, name: str) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{name}.csv"
-    frame.to_csv(path, index=False)
+    with atomic_path(path) as temporary:
+        frame.to_csv(temporary, index=False)
     return path
 
 

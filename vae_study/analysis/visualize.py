@@ -36,6 +36,7 @@ from sklearn.manifold import TSNE
 
 from vae_study.analysis.correlations import METRICS as HEADLINE
 from vae_study.analysis.figures import DPI, PNG_METADATA, style
+from vae_study.atomic import atomic_path
 from vae_study.build import TrainedRun, evaluation_settings, load_trained
 from vae_study.data.ground_truth import GroundTruthData
 from vae_study.metrics.sampling import Represent
@@ -84,7 +85,8 @@ def rotation_scores(
 
 def _save_png(fig: Figure, path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, metadata=PNG_METADATA)
+    with atomic_path(path) as temporary:
+        fig.savefig(temporary, dpi=DPI, metadata=PNG_METADATA)
     return path
 
 
@@ -215,7 +217,8 @@ def render(run: TrainedRun, views: Sequence[str], settings: Settings) -> list[Pa
         )
     if "rotation" in views:
         scores = rotation_scores(run.data, represent, s.rotation())
-        scores.to_csv(out / "rotation.csv")
+        with atomic_path(out / "rotation.csv") as temporary:
+            scores.to_csv(temporary)
         paths += [
             out / "rotation.csv",
             draw_rotation(scores, out / "rotation.png", f"code vs rotated code, {label}"),

@@ -164,6 +164,11 @@ class SpriteArchive:
         self._strides = np.cumprod((1, *self.factor_sizes[::-1]))[-2::-1]
 
     def _grid_sizes(self, classes: np.ndarray) -> tuple[int, ...]:
+        if not np.issubdtype(classes.dtype, np.integer):
+            raise DSpritesFileError(
+                f"dataset.path: 'latents_classes' in '{self.path}' has dtype {classes.dtype}, "
+                "expected integer factor indices: it is not the official archive."
+            )
         if classes.ndim != 2 or classes.shape[1] != 6:
             raise DSpritesFileError(
                 f"dataset.path: 'latents_classes' in '{self.path}' has shape {classes.shape}, "

@@ -11,10 +11,17 @@ per run. The lifecycle does everything else: claiming, records, scoring, weights
 
 from __future__ import annotations
 
+import io
 import logging
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+import torch
+
+from vae_study.atomic import write_bytes
 from vae_study.build import Member
 from vae_study.metrics.sampling import Represent
 from vae_study.results import RunRecord
@@ -42,3 +49,36 @@ class FitOutcome:
     represent: Represent | None = None
     module: Any = None
     error: str | None = None
+    status: str = "failed"  # the record's status when there is an error: failed | interrupted
+
+
+def save_torch(path: str | Path, state: Any) -> Path:
+    """``torch.save(state)`` to ``path``, atomically (:func:`vae_study.atomic.write_bytes`)."""
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return write_bytes(path, buffer.getvalue())
+
+
+UNREADABLE = ".unreadable"
+log = logging.getLogger(__name__)
+
+
+def read_checkpoint(path: Path, check: Callable[[dict[str, Any]], None]) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` (read with ``weights_only=True``) if ``check(state)`` accepts
+    it, None if there is none. One that cannot be read or is refused (a torn file, garbage,
+    another model's) is renamed ``<name>.unreadable``, replacing an older one, with a one-line
+    warning: the run then starts afresh instead of failing at every relaunch."""
+    if not path.is_file():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        check(state)
+    except Exception as error:
+        aside = path.with_name(path.name + UNREADABLE)
+        os.replace(path, aside)
+        log.warning(
+            "checkpoint %s is unreadable (%s: %s): set aside as %s; the run starts afresh",
+            path, type(error).__name__, str(error).splitlines()[0][:200], aside.name,
+        )  # fmt: skip
+        return None
+    return state

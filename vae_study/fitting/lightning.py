@@ -1,39 +1,73 @@
 """One VAE trained with PyTorch Lightning for ``train.steps`` steps, resuming its checkpoint.
 
 The data are the run's i.i.d. stream (:class:`vae_study.data.stream.BatchStream`, seeded by
-:func:`~vae_study.data.stream.data_seed`); Lightning saves ``checkpoints/last.ckpt`` every
-``train.checkpoint_every`` steps, and a relaunch resumes from it with the stream restarted at the
-step it had reached and the global RNG state it had, so it ends as an uninterrupted run would.
+:func:`~vae_study.data.stream.data_seed`). Lightning saves ``checkpoints/last.ckpt`` every
+``train.checkpoint_every`` steps and once more when training ends, each time atomically in the
+run's own folder (:class:`AtomicCheckpointIO`). A relaunch resumes from it with the stream
+restarted at the step it had reached, the global RNG state and the recent loss terms it had,
+and the curves cut back to that step, so it ends as an uninterrupted run would. A checkpoint
+that cannot be read is set aside (``last.ckpt.unreadable``) with a one-line warning and the run
+starts afresh.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import os
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import lightning as L
 import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightning.pytorch.plugins.environments import SLURMEnvironment
+from lightning.pytorch.plugins.io import CheckpointIO
 from torch.utils.data import DataLoader
 
 from vae_study.build import JobPlan
 from vae_study.data.stream import BatchStream, data_seed
-from vae_study.fitting import FitOutcome, Run
+from vae_study.fitting import FitOutcome, Run, read_checkpoint, save_torch
 from vae_study.models.module import VAEModule, representation_function
+from vae_study.tracking import cut_curves
 
 CHECKPOINTS = "checkpoints"
 LAST_CHECKPOINT = f"{CHECKPOINTS}/last.ckpt"
+RESUME_KEYS = ("state_dict", "optimizer_states", "loops", "batches_seen", "torch_rng_state",
+               "recent_terms")  # fmt: skip
 
 log = logging.getLogger(__name__)
 
 
-def _stream_start(checkpoint: Path | None) -> int:
-    if checkpoint is None:
-        return 0
-    state = torch.load(checkpoint, map_location="cpu", weights_only=False)
-    return int(state["batches_seen"])
+class AtomicCheckpointIO(CheckpointIO):
+    """Checkpoints written atomically beside their target and read with ``weights_only=True``
+    (a results folder is shared: nothing in it is unpickled)."""
+
+    def save_checkpoint(
+        self, checkpoint: dict[str, Any], path: str | os.PathLike, storage_options: Any = None
+    ) -> None:
+        save_torch(path, checkpoint)
+
+    def load_checkpoint(
+        self, path: str | os.PathLike, map_location: Callable | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        return torch.load(path, map_location="cpu", weights_only=True)
+
+    def remove_checkpoint(self, path: str | os.PathLike) -> None:
+        Path(path).unlink(missing_ok=True)
+
+
+def resumable(checkpoint: Path, module: VAEModule) -> dict[str, Any] | None:
+    """The checkpoint's content if the run can resume from it (:func:`~vae_study.fitting.
+    read_checkpoint`: it holds what a resume needs and ``module``'s parameters)."""
+
+    def check(state: dict[str, Any]) -> None:
+        missing = [key for key in RESUME_KEYS if key not in state]
+        if missing:
+            raise KeyError(f"no {missing}")
+        module.load_state_dict(state["state_dict"])
+
+    return read_checkpoint(checkpoint, check)
 
 
 class LightningFitter:
@@ -53,19 +87,21 @@ class LightningFitter:
         if built.cuda_rng_state is not None:
             torch.cuda.set_rng_state(built.cuda_rng_state)
         checkpoint = run_dir / LAST_CHECKPOINT
-        resume_from = checkpoint if checkpoint.is_file() else None
-        if resume_from is not None:
-            log.info("resuming run %s from %s", run.member.run_id, resume_from)
+        state = resumable(checkpoint, module)
+        start = 0 if state is None else int(state["batches_seen"])
+        if state is not None:
+            log.info("resuming run %s from %s (step %d)", run.member.run_id, checkpoint, start)
+        cut_curves(run.logger, start)
         stream = BatchStream(
-            self.plan.data, cfg.train.batch_size, data_seed(run.member.seed),
-            _stream_start(resume_from),
-        )  # fmt: skip
+            self.plan.data, cfg.train.batch_size, data_seed(run.member.seed), start
+        )
+        environment = [SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else []
         trainer = L.Trainer(
             **cfg.trainer,
             max_steps=cfg.train.steps,
             logger=run.logger or False,
             # submitit requeues preempted Slurm tasks; Lightning must not requeue them again
-            plugins=[SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else None,
+            plugins=[AtomicCheckpointIO(), *environment],
             callbacks=[
                 ModelCheckpoint(
                     dirpath=checkpoint.parent,
@@ -82,7 +118,9 @@ class LightningFitter:
         # checkpoint restores: a resumed run then draws the noise of an uninterrupted one.
         loader = DataLoader(stream, batch_size=None, generator=torch.Generator())
         try:
-            trainer.fit(module, loader, ckpt_path=resume_from)
+            trainer.fit(module, loader, ckpt_path=checkpoint if state is not None else None)
         finally:
             run.record.train = {"steps": module.batches_seen, "final": module.recent.means()}
+        # a kill while scoring resumes from here, with nothing to train again
+        trainer.save_checkpoint(checkpoint, weights_only=False)
         return FitOutcome(represent=representation_function(module), module=module)

@@ -49,6 +49,15 @@ class RecentTerms:
     def add(self, step: int, terms: Mapping[str, torch.Tensor]) -> None:
         self._steps.append((step, {name: value.detach() for name, value in terms.items()}))
 
+    def state(self) -> list[tuple[int, dict[str, torch.Tensor]]]:
+        """The held steps and their terms, for a checkpoint (plain types and tensors)."""
+        return [(step, dict(terms)) for step, terms in self._steps]
+
+    def load(self, state: list[tuple[int, dict[str, torch.Tensor]]]) -> None:
+        """Hold the steps of a checkpoint's :meth:`state` again."""
+        self._steps.clear()
+        self._steps.extend((int(step), dict(terms)) for step, terms in state)
+
     def means(self, before: int | None = None, member: int | None = None) -> dict[str, float]:
         """Each term averaged over the last ``window`` steps before step ``before`` (all if
         None), for pack member ``member`` (None for a single run)."""
@@ -182,12 +191,17 @@ class VAEModule(L.LightningModule):
         return adam([{"params": model}, *extra], self.optimizer_settings)
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """What a resumed run needs to end as an uninterrupted one, beside Lightning's state: the
+        step, the global RNG state (the reparameterisation noise) and the recent loss terms
+        (the record's ``train.final``)."""
         checkpoint["batches_seen"] = self.batches_seen
         checkpoint["torch_rng_state"] = torch.get_rng_state()
+        checkpoint["recent_terms"] = self.recent.state()
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         self.batches_seen = checkpoint["batches_seen"]
         torch.set_rng_state(checkpoint["torch_rng_state"])
+        self.recent.load(checkpoint["recent_terms"])
 
 
 def representation_function(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -32,6 +33,7 @@ from vae_study.data.torch_render import PackedStream
 from vae_study.models.module import RecentTerms, TrainingDiverged, adam
 from vae_study.packed.model import PackedVAE, Terms
 
+PACKED_CHECKPOINT_FORMAT = "vae-study packed member 1"
 CurveWriter = Callable[[int, Terms, torch.Tensor, torch.Tensor], None]
 """``write(step, terms, kl_per_dim, alive)``: the (K,) terms, (K, D) KL per dimension and (K,)
 mask of members still training at a logging step."""
@@ -135,21 +137,81 @@ class PackedTrainer:
         return detached
 
     def fit(
-        self, steps: int, write_curves: CurveWriter | None = None, log_every: int = 50
+        self,
+        steps: int,
+        write_curves: CurveWriter | None = None,
+        log_every: int = 50,
+        save: Callable[[PackedTrainer], None] | None = None,
+        save_every: int = 0,
     ) -> list[MemberOutcome]:
         """Train until ``steps`` or until every member has failed; then unstack the members.
 
-        ``write_curves`` gets every ``log_every``-th step, as the single run's logger does.
+        ``write_curves`` gets every ``log_every``-th step, as the single run's logger does;
+        ``save(self)`` is called every ``save_every`` steps and when training ends.
         """
         while self.step_count < steps:
             terms = self.step()
             if write_curves is not None and self.step_count % log_every == 0:
                 alive = self.alive & torch.isfinite(terms["loss"])
                 write_curves(self.step_count - 1, terms, self.last_kl_per_dim, alive)
+            if save is not None and save_every and self.step_count % save_every == 0:
+                save(self)
             if self.step_count % self.summary_window == 0 and not bool(self.alive.any()):
                 break
+        if save is not None:
+            save(self)
         self.pack.unstack_into_members()
         return self.outcomes()
+
+    def member_state(self, k: int) -> dict[str, Any]:
+        """Member ``k``'s part of the training state, for its own checkpoint: its parameters and
+        Adam moments (its slices of the stacked tensors), its noise generator, its failure and
+        recent terms, and the step (plain types and tensors: read with ``weights_only``)."""
+        adam_state = [self.optimizer.state.get(p, {}) for p in self.pack.params.values()]
+        return {
+            "format": PACKED_CHECKPOINT_FORMAT,
+            "step": self.step_count,
+            "params": {name: p[k].detach().cpu() for name, p in self.pack.params.items()},
+            "adam_step": [float(state["step"]) if state else 0.0 for state in adam_state],
+            "exp_avg": [state["exp_avg"][k].cpu() if state else None for state in adam_state],
+            "exp_avg_sq": [state["exp_avg_sq"][k].cpu() if state else None for state in adam_state],
+            "generator": self.generators[k].get_state(),
+            "alive": bool(self.alive[k]),
+            "failed_at": int(self.failed_at[k]),
+            "failed_loss": float(self.failed_loss[k]),
+            "recent": [
+                (step, {n: v[k] for n, v in terms.items()}) for step, terms in self.recent.state()
+            ],
+        }
+
+    def load_member_states(self, states: list[dict[str, Any]]) -> None:
+        """Continue from the members' :meth:`member_state` (all at the same step)."""
+        steps = {state["step"] for state in states}
+        if len(steps) != 1:
+            raise ValueError(f"a pack resumes from one step, its members are at {sorted(steps)}")
+        with torch.no_grad():
+            for name, p in self.pack.params.items():
+                p.copy_(torch.stack([s["params"][name] for s in states]).to(p.device))
+        for i, p in enumerate(self.pack.params.values()):
+            if states[0]["exp_avg"][i] is not None:
+                step_device = p.device if self.speed.fused_adam else torch.device("cpu")
+                self.optimizer.state[p] = {
+                    "step": torch.tensor(states[0]["adam_step"][i], device=step_device),
+                    "exp_avg": torch.stack([s["exp_avg"][i] for s in states]).to(p.device),
+                    "exp_avg_sq": torch.stack([s["exp_avg_sq"][i] for s in states]).to(p.device),
+                }
+        for generator, state in zip(self.generators, states, strict=True):
+            generator.set_state(state["generator"])
+        device = self.device
+        self.alive = torch.tensor([s["alive"] for s in states], device=device)
+        self.failed_at = torch.tensor([s["failed_at"] for s in states], device=device)
+        self.failed_loss = torch.tensor([s["failed_loss"] for s in states], device=device)
+        recent = zip(*(s["recent"] for s in states), strict=True)
+        self.recent.load([
+            (members[0][0], {n: torch.stack([t[n] for _, t in members]) for n in members[0][1]})
+            for members in recent
+        ])  # fmt: skip
+        self.step_count = steps.pop()
 
     def outcomes(self) -> list[MemberOutcome]:
         """Per member: steps trained, recent means (the single run's ``train.final``), failure."""
