@@ -16,7 +16,7 @@ LAYERS = {
                      "vae_study.analysis"),
     "lifecycle": ("vae_study.lifecycle", "vae_study.fitting", "vae_study.packed.fitter",
                   "vae_study.tracking", "vae_study.host"),
-    "build": ("vae_study.build", "vae_study.checks"),
+    "build": ("vae_study.build", "vae_study.checks", "vae_study.protocol"),
     "models, data, metrics": ("vae_study.models", "vae_study.packed", "vae_study.data",
                               "vae_study.metrics"),
     "records, config, errors": ("vae_study.results", "vae_study.config", "vae_study.sweep",

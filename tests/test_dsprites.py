@@ -5,6 +5,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from vae_study.data import dsprites
 from vae_study.data.dsprites import (
     FACTOR_SIZES,
     ColorDSprites,
@@ -59,12 +60,50 @@ def test_scale_grows_the_area_monotonically(shape):
     assert areas[-1] / areas[0] == pytest.approx(4.0, rel=0.25)  # area ~ scale^2, 1 / 0.5
 
 
-@pytest.mark.parametrize(("shape", "quarter_turns"), [(SQUARE, 1), (SQUARE, 2), (ELLIPSE, 2)])
-def test_symmetric_shapes_are_unchanged_by_their_symmetry_rotations(shape, quarter_turns):
+def test_the_factor_values_are_the_archives():
+    """The archive's metadata (deepmind/dsprites-dataset): scales linspace(0.5, 1, 6),
+    orientations linspace(0, 2 pi, 40), positions linspace(0, 1, 32)."""
+    np.testing.assert_allclose(dsprites.SCALES, [0.5, 0.6, 0.7, 0.8, 0.9, 1.0])
+    np.testing.assert_allclose(dsprites.ORIENTATIONS, 2 * np.pi * np.arange(40) / 39)
+    assert FACTOR_SIZES == (3, 6, 40, 32, 32)
+
+
+@pytest.mark.parametrize("shape", [SQUARE, ELLIPSE, HEART])
+def test_the_last_orientation_is_the_first_angle_as_in_the_archive(shape):
     for scale, px, py in [(0, 0, 31), (3, 16, 16), (5, 31, 5)]:
-        turn = 10 * quarter_turns  # 10 orientation steps are 90 degrees
-        upright, turned = render([shape, scale, 0, px, py], [shape, scale, turn, px, py])
-        np.testing.assert_array_equal(upright, turned)
+        first, last = render([shape, scale, 0, px, py], [shape, scale, 39, px, py])
+        np.testing.assert_array_equal(first, last)
+
+
+def test_a_square_turned_a_quarter_turn_lies_between_its_neighbouring_orientations():
+    """Orientation i is 2 pi i / 39: 90 degrees falls between indices 9 (83 deg) and 10 (92 deg),
+    so a square (90-degree symmetric) differs from upright at both, and less at 10."""
+    upright, at_9, at_10 = render([SQUARE, 5, 0, 16, 16], [SQUARE, 5, 9, 16, 16],
+                                  [SQUARE, 5, 10, 16, 16])  # fmt: skip
+    assert 0 < (upright != at_10).sum() < (upright != at_9).sum()
+
+
+@pytest.mark.parametrize("shape", [SQUARE, ELLIPSE, HEART])
+def test_centres_follow_the_position_grid_and_extents_the_scale(shape):
+    """Centre of a sprite: linear in its position index over the canvas (pos 0 to 31 map to
+    pixel centres 9 to 55.5); extent: linear in scale, so scale 1 is twice scale 0.5 across
+    (the archive's scales, linspace(0.5, 1, 6))."""
+    for index in (0, 7, 16, 31):
+        mask = render([shape, 2, 0, index, 31 - index])[0]
+        x, y = centre_of_mass(mask)
+        expected_x = dsprites.CENTRE_FIRST_PX + dsprites.CENTRE_STEP_PX * index - 0.5
+        expected_y = dsprites.CENTRE_FIRST_PX + dsprites.CENTRE_STEP_PX * (31 - index) - 0.5
+        assert abs(x - expected_x) < 0.6
+        assert abs(y - expected_y) < (1.2 if shape == HEART else 0.6)
+    widths = []
+    for scale in range(6):
+        columns = np.nonzero(render([shape, scale, 0, 16, 16])[0].any(axis=0))[0]
+        widths.append(columns.max() - columns.min() + 1)
+    assert np.all(np.diff(widths) >= 0)
+    # width = k * scale: a sprite centred on the half-pixel grid spans an even number of
+    # pixels, so each width is within a pixel of the proportional fit
+    k = np.dot(dsprites.SCALES, widths) / np.dot(dsprites.SCALES, dsprites.SCALES)
+    assert np.abs(np.array(widths) - k * dsprites.SCALES).max() <= 1.0
 
 
 def test_rotation_changes_asymmetric_sprites():

@@ -30,7 +30,7 @@ SCHEMA_NODES = {
 }
 MODEL_KEYS = {
     "name", "strengths", "strength", "likelihood", "likelihood_sigma", "module", "objective",
-    "estimator", "fit_samples",
+    "estimator", "fit_samples", "global_steps_per_iteration",
 }  # fmt: skip
 PACK_MODES = ("auto", "vmap", "loop")
 PACK_PRECISIONS = ("32-true", "bf16-mixed")

@@ -22,6 +22,7 @@ from typing import Any
 
 from hydra import compose, initialize_config_dir
 from hydra.core.config_store import ConfigStore
+from hydra.core.global_hydra import GlobalHydra
 from hydra.errors import HydraException
 from omegaconf import MISSING, DictConfig, OmegaConf
 
@@ -109,6 +110,14 @@ def _index(sequence: Any, position: int) -> Any:
     return sequence[position]
 
 
+def _iterations(global_steps: int, *, _root_: DictConfig) -> int:
+    """Optimizer iterations for ``global_steps`` of the reference's TF global step: a model
+    whose iteration advances it more than once (``model.global_steps_per_iteration``,
+    FactorVAE's two optimizers) trains proportionally fewer."""
+    per_iteration = _root_.model.get("global_steps_per_iteration", 1)
+    return int(global_steps) // int(per_iteration)
+
+
 def _run_id(*, _root_: DictConfig) -> str:
     return run_id(_root_, list(_root_.get("run_id_ignore", [])))
 
@@ -121,20 +130,25 @@ def register() -> None:
     """Register the schema (``schema`` in ``conf/train.yaml``'s defaults list) and resolvers.
 
     ``${index:LIST,I}`` picks element I of a list (the models pick their strength with it,
-    ``${index:${model.strengths},${model.strength}}``); ``${run_id:}`` is the run's id
+    ``${index:${model.strengths},${model.strength}}``); ``${iterations:N}`` is N reference
+    global steps as optimizer iterations (:func:`_iterations`); ``${run_id:}`` is the run's id
     (:func:`vae_study.results.run_id`), ``${run_dir:}`` its folder
     (:func:`vae_study.results.run_folder`) and ``${wandb_mode:}`` W&B's mode (:func:`wandb_mode`).
     """
     ConfigStore.instance().store(name="schema", node=Config)
     OmegaConf.register_new_resolver("index", _index, replace=True)
+    OmegaConf.register_new_resolver("iterations", _iterations, replace=True)
     OmegaConf.register_new_resolver("run_id", _run_id, replace=True)
     OmegaConf.register_new_resolver("run_dir", _run_dir, replace=True)
     OmegaConf.register_new_resolver("wandb_mode", wandb_mode, replace=True)
 
 
 def compose_config(overrides: Sequence[str] = (), *, hydra_config: bool = False) -> DictConfig:
-    """The config ``vae-study <overrides>`` would run, composed with Hydra's public API."""
+    """The config ``vae-study <overrides>`` would run, composed with Hydra's public API (inside
+    a running ``vae-study``, with its own config search path)."""
     register()
+    if GlobalHydra.instance().is_initialized():
+        return compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=hydra_config)
     with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
         return compose(CONFIG_NAME, overrides=list(overrides), return_hydra_config=hydra_config)
 

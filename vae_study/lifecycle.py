@@ -43,6 +43,7 @@ from vae_study.fitting.lightning import CHECKPOINTS, LightningFitter
 from vae_study.host import configure_host
 from vae_study.packed.fitter import PackedFitter
 from vae_study.packed.model import unpackable
+from vae_study.protocol import protocol
 from vae_study.results import (
     RECORD_NAME,
     WEIGHTS_NAME,
@@ -189,6 +190,7 @@ def _claimed(member: Member) -> Iterator[Run | None]:
                 study=cfg.study.name,
                 config=OmegaConf.to_container(cfg, resolve=True),
                 model_num=model_num(cfg.dataset.name, cfg.model.name, cfg.model.strength, cfg.seed),
+                protocol=protocol(cfg),
             )
             record.write(member.run_dir)
             yield Run(member, record, log_handler=handler)

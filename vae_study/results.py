@@ -2,11 +2,13 @@
 
 A record lives at ``<paths.results>/<study>/runs/<run_id>/record.json`` and holds ``run_id``,
 ``study``, ``status`` (``running`` | ``done`` | ``failed`` | ``interrupted``), the resolved
-``config``, ``metrics``, ``train`` (final loss terms, steps, seconds), ``versions``, ``error`` and
-``model_num`` (the reference study's number for the same run, when it has one). It is written
-atomically (:func:`vae_study.atomic.write_atomically`), so a reader never sees half a record,
-whatever kills the writer. Every tool reads it with :meth:`RunRecord.read`, which checks the
-type of every field: a record that is not what a run writes is unreadable everywhere alike.
+``config``, ``metrics``, ``train`` (final loss terms, steps, seconds), ``versions``, ``error``,
+``model_num`` (the reference study's number for the same run, when it has one) and ``protocol``
+(``"reference"``, or how the run departs from the reference protocol:
+:mod:`vae_study.protocol`). It is written atomically (:func:`vae_study.atomic.write_atomically`),
+so a reader never sees half a record, whatever kills the writer. Every tool reads it with
+:meth:`RunRecord.read`, which checks the type of every field: a record that is not what a run
+writes is unreadable everywhere alike.
 """
 
 from __future__ import annotations
@@ -153,6 +155,7 @@ class RunRecord:
     versions: dict[str, str] = field(default_factory=package_versions)
     error: str | None = None
     model_num: int | None = None
+    protocol: str | dict[str, str] | None = None
     started: str = field(default_factory=now)
     finished: str | None = None
     host: str = field(default_factory=platform.node)
@@ -214,6 +217,7 @@ FIELD_TYPES: dict[str, type | tuple[type, ...]] = {
     "versions": dict,
     "error": (str, type(None)),
     "model_num": (int, type(None)),
+    "protocol": (str, dict, type(None)),
     "started": str,
     "finished": (str, type(None)),
     "host": str,

@@ -27,10 +27,12 @@ from typing import Any
 import pandas as pd
 
 from vae_study.atomic import atomic_path
+from vae_study.protocol import summary
 from vae_study.results import RECORD_NAME, STATUSES, RunRecord
 
 ID_COLUMNS = (
     "study", "dataset", "model", "strength", "strength_value", "seed", "model_num", "run_id",
+    "protocol",
 )  # fmt: skip
 TABLE_NAME = "study_table"
 
@@ -72,6 +74,7 @@ def run_row(record: dict[str, Any]) -> dict[str, Any]:
     if model_num is not None:
         row["model_num"] = int(model_num)
     row["run_id"] = record["run_id"]
+    row["protocol"] = summary(record.get("protocol"))
     row.update({key: float(value) for key, value in record["metrics"].items()})
     train = record.get("train") or {}
     for key in ("steps", "seconds"):

@@ -9,7 +9,7 @@ factor       size   value of index i
 ===========  =====  ==============================================
 shape        3      square, ellipse, heart
 scale        6      0.5 + 0.1 i (6 values linearly spaced in [0.5, 1])
-orientation  40     2 pi i / 40 (in [0, 2 pi))
+orientation  40     2 pi i / 39 (40 values in [0, 2 pi]: index 39 is index 0's angle)
 pos_x        32     i / 31 (left to right)
 pos_y        32     i / 31 (top to bottom)
 ===========  =====  ==============================================
@@ -50,7 +50,9 @@ IMAGE_SIZE = 64
 ARCHIVE_NAME = "dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz"
 
 SCALES = np.linspace(0.5, 1.0, 6)
-ORIENTATIONS = 2 * np.pi * np.arange(40) / 40
+# The archive's metadata lists its orientations as linspace(0, 2 pi, 40): a step of 2 pi / 39,
+# both ends included, so index 39 draws the same sprite as index 0.
+ORIENTATIONS = np.linspace(0.0, 2 * np.pi, 40)
 
 # Geometry of the renderer, in pixels. Sprite centres lie on a half-pixel grid (9, 10.5, ..,
 # 55.5) so that a rotation by a multiple of 90 degrees maps the pixel grid onto itself; the

@@ -7,6 +7,14 @@ layers 3 and 4 of the encoder use 2x2 kernels (the table says 4x4). TensorFlow's
 becomes ``padding=1`` for the 4x4 stride-2 layers and ``padding=0`` for the 2x2 stride-2 ones, so
 each layer halves (or, in the decoder, doubles) the resolution exactly as in the reference.
 
+Initialisation (``init``): ``reference`` is what the reference's layers get from TensorFlow 1
+with no initializer given (``tf.layers.conv2d``, ``conv2d_transpose`` and ``dense``):
+Glorot-uniform kernels, U(+-sqrt(6 / (fan_in + fan_out))), and zero biases
+(:func:`glorot_zero`). ``pytorch`` keeps PyTorch's defaults (kaiming-uniform weights with
+bound 1/sqrt(fan_in), non-zero biases), whose weight scale differs from the reference's by a
+factor of 0.4 to 4 per layer. ``locatello_conv`` defaults to ``reference``; ``mlp``, which is
+not a reference architecture, to ``pytorch``.
+
 ``mlp`` is a small fully connected pair for flat or small inputs and for tests.
 """
 
@@ -20,6 +28,33 @@ import torch
 from torch import nn
 
 from vae_study.errors import ConfigError
+
+INITS = ("reference", "pytorch")
+
+
+def glorot_zero(module: nn.Module) -> nn.Module:
+    """Glorot-uniform weights and zero biases in every linear and (transposed) convolution layer
+    of ``module``: TensorFlow 1's defaults (``glorot_uniform_initializer``, ``zeros``).
+
+    PyTorch's ``xavier_uniform_`` computes the fans from the weight's first two axes and the
+    kernel size; for a transposed convolution it swaps them relative to TensorFlow's kernel
+    layout, which leaves fan_in + fan_out, and so the bound, unchanged.
+    """
+    for layer in module.modules():
+        if isinstance(layer, nn.Linear | nn.Conv2d | nn.ConvTranspose2d):
+            nn.init.xavier_uniform_(layer.weight)
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
+    return module
+
+
+def initialise(modules: Sequence[nn.Module], init: str) -> None:
+    """Apply ``init`` (``reference`` or ``pytorch``, see the module docstring) to ``modules``."""
+    if init not in INITS:
+        raise ConfigError(f"arch.init must be one of {INITS}, got {init!r}")
+    if init == "reference":
+        for module in modules:
+            glorot_zero(module)
 
 
 class GaussianEncoder(nn.Module):
@@ -37,7 +72,7 @@ class GaussianEncoder(nn.Module):
 
 
 def locatello_conv(
-    observation_shape: Sequence[int], num_latent: int
+    observation_shape: Sequence[int], num_latent: int, init: str = "reference"
 ) -> tuple[GaussianEncoder, nn.Module]:
     """The study's convolutional encoder and deconvolutional decoder for (C, 64, 64) inputs."""
     if len(observation_shape) != 3 or tuple(observation_shape[1:]) != (64, 64):
@@ -63,11 +98,16 @@ def locatello_conv(
         nn.ConvTranspose2d(32, 32, 4, stride=2, padding=1), nn.ReLU(),  # (32, 32, 32)
         nn.ConvTranspose2d(32, channels, 4, stride=2, padding=1),  # (C, 64, 64) logits
     )  # fmt: skip
-    return GaussianEncoder(trunk, 256, num_latent), decoder
+    encoder = GaussianEncoder(trunk, 256, num_latent)
+    initialise([encoder, decoder], init)
+    return encoder, decoder
 
 
 def mlp(
-    observation_shape: Sequence[int], num_latent: int, hidden: Sequence[int] = (256, 256)
+    observation_shape: Sequence[int],
+    num_latent: int,
+    hidden: Sequence[int] = (256, 256),
+    init: str = "pytorch",
 ) -> tuple[GaussianEncoder, nn.Module]:
     """A fully connected encoder and a mirrored decoder, ReLU between layers."""
     if not hidden or any(h <= 0 for h in hidden):
@@ -82,4 +122,7 @@ def mlp(
     for n_in, n_out in itertools.pairwise(widths):
         decoder += [nn.Linear(n_in, n_out), nn.ReLU()]
     decoder += [nn.Linear(widths[-1], features), nn.Unflatten(1, tuple(observation_shape))]
-    return GaussianEncoder(nn.Sequential(*trunk), hidden[-1], num_latent), nn.Sequential(*decoder)
+    encoder = GaussianEncoder(nn.Sequential(*trunk), hidden[-1], num_latent)
+    decoder_net = nn.Sequential(*decoder)
+    initialise([encoder, decoder_net], init)
+    return encoder, decoder_net

@@ -17,6 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from vae_study.errors import ConfigError
+from vae_study.models.architectures import initialise
 
 
 def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
@@ -206,15 +207,21 @@ def shuffle_codes(z: torch.Tensor) -> torch.Tensor:
     return torch.gather(z, 0, order)
 
 
-def fc_discriminator(num_latent: int, width: int = 1000, depth: int = 6) -> nn.Sequential:
-    """The reference's ``fc_discriminator``: 6 dense layers of 1000 with leaky ReLU, 2 logits."""
+def fc_discriminator(
+    num_latent: int, width: int = 1000, depth: int = 6, init: str = "reference"
+) -> nn.Sequential:
+    """The reference's ``fc_discriminator``: 6 dense layers of 1000 with leaky ReLU, 2 logits,
+    initialised as ``init`` (:mod:`vae_study.models.architectures`: the reference's TF1 defaults
+    are Glorot-uniform kernels and zero biases)."""
     layers: list[nn.Module] = []
     features = num_latent
     for _ in range(depth):
         layers += [nn.Linear(features, width), nn.LeakyReLU(0.2)]
         features = width
     layers.append(nn.Linear(features, 2))
-    return nn.Sequential(*layers)
+    discriminator = nn.Sequential(*layers)
+    initialise([discriminator], init)
+    return discriminator
 
 
 class FactorVAE(Objective):
@@ -234,10 +241,11 @@ class FactorVAE(Objective):
         gamma: float,
         num_latent: int = 10,
         discriminator_optimizer: dict | None = None,
+        discriminator_init: str = "reference",
     ) -> None:
         super().__init__()
         self.gamma = _check_non_negative("gamma", gamma)
-        self.discriminator = fc_discriminator(num_latent)
+        self.discriminator = fc_discriminator(num_latent, init=discriminator_init)
         self.discriminator_optimizer = dict(
             discriminator_optimizer or {"lr": 1e-4, "betas": (0.5, 0.9), "eps": 1e-8}
         )

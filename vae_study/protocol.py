@@ -1,0 +1,106 @@
+"""How far a run is from the reference protocol (Locatello et al. 2019, disentanglement_lib's
+``unsupervised_study_v1``), in every respect that changes a number.
+
+The reference protocol of a run is the config this project composes for the same data set,
+model, strength and seed with the study's metrics (``metrics=study``), its data read from the
+reference's files: our ``conf/`` states the reference settings, each with its source
+(``docs/reference_protocol.md``), and the tests check them against the paper's. :func:`protocol`
+compares a run's resolved config with that one, key by key, over everything its id covers
+(steps and updates, batch size, optimiser, architecture and initialisation, latent size,
+strengths and fixed objective values, metric counts, GBT backend, sample sharing, the
+evaluation seed, precision, ...) and adds the data source: procedural dSprites is a departure,
+since the renderer approximates the archive's images. A run of a data set or model the
+reference study does not have departs in that one respect.
+
+The result is ``"reference"`` or a mapping from each departing key to ``"value (reference
+value)"``; with the metrics group known (a running ``vae-study``), a whole group other than
+``study`` is one entry, ``metrics: quick (reference: study)``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig
+
+from vae_study.config import compose_config
+from vae_study.results import REFERENCE_DATASETS, REFERENCE_MODELS, identity
+
+REFERENCE = "reference"
+PROCEDURAL = ("dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites")
+NOT_COMPARED = ("seed", "study.name", "dataset.path", "dataset.scream_path")
+# scikit-learn's GradientBoostingClassifier and our exact backend fit the same trees
+SAME_MODEL_BACKENDS = ({"exact", "sklearn"},)
+
+Protocol = str | dict[str, str]
+
+
+def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(tree, dict):
+        out: dict[str, Any] = {}
+        for key, value in tree.items():
+            out |= _flat(value, f"{prefix}{key}.")
+        return out
+    return {prefix.rstrip("."): tree}
+
+
+@cache
+def _reference(dataset: str, model: str, strength: int) -> dict[str, Any]:
+    cfg = compose_config(
+        [f"dataset={dataset}", f"model={model}", f"model.strength={strength}", "metrics=study"]
+    )
+    return _flat(identity(cfg, list(cfg.run_id_ignore)))
+
+
+def _metrics_group() -> str | None:
+    if not HydraConfig.initialized():
+        return None
+    return HydraConfig.get().runtime.choices.get("metrics")
+
+
+def _same(key: str, value: Any, reference: Any) -> bool:
+    if key == "metrics.gbt_backend":
+        return value == reference or any({value, reference} <= s for s in SAME_MODEL_BACKENDS)
+    return value == reference
+
+
+def protocol(cfg: DictConfig, metrics_group: str | None = None) -> Protocol:
+    """``"reference"``, or each departure of ``cfg`` from the reference protocol (module doc).
+    ``metrics_group``: the metrics group ``cfg`` was composed with; by default the running
+    ``vae-study``'s, if any."""
+    dataset, model = str(cfg.dataset.name), str(cfg.model.name)
+    departures: dict[str, str] = {}
+    if dataset not in REFERENCE_DATASETS:
+        departures["dataset"] = f"{dataset} (not in the reference study)"
+    if model not in REFERENCE_MODELS:
+        departures["model"] = f"{model} (not in the reference study)"
+    if departures:
+        return departures
+    if dataset in PROCEDURAL and cfg.dataset.get("path") is None:
+        departures["dataset.path"] = "null: the procedural renderer (reference: the archive)"
+    ours = _flat(identity(cfg, list(cfg.run_id_ignore)))
+    reference = _reference(dataset, model, int(cfg.model.strength))
+    for key in sorted(set(ours) | set(reference)):
+        if key in NOT_COMPARED or _same(key, ours.get(key), reference.get(key)):
+            continue
+        departures[key] = f"{ours.get(key, 'absent')} (reference {reference.get(key, 'absent')})"
+    if ours.get("arch.name") != reference.get("arch.name"):
+        departures = {k: v for k, v in departures.items() if not k.startswith("arch.")}
+        departures["arch"] = f"{ours.get('arch.name')} (reference {reference.get('arch.name')})"
+    group = metrics_group if metrics_group is not None else _metrics_group()
+    if group is not None and group != "study":
+        departures = {k: v for k, v in departures.items() if not k.startswith("metrics.")}
+        departures["metrics"] = f"{group} (reference: study)"
+    return departures or REFERENCE
+
+
+def summary(value: Protocol | None) -> str:
+    """One line for a table or a figure: ``reference``, ``departs in: key, ...`` or
+    ``unrecorded`` (records of versions before the protocol was recorded)."""
+    if value is None:
+        return "unrecorded"
+    if value == REFERENCE:
+        return REFERENCE
+    return "departs in: " + ", ".join(sorted(value))
