@@ -100,6 +100,15 @@ def _leaf_sums(leaf_of, labels, gradient, size):
     return sum_gradient, sum_hessian
 
 
+@numba.njit(cache=True, nogil=True)
+def _add_leaf_values(raw, value, leaf_of, learning_rate):
+    """raw[s, t] += learning_rate * value[t, leaf_of[s, t]], in place."""
+    n, num_trees = raw.shape
+    for s in range(n):
+        for t in range(num_trees):
+            raw[s, t] += learning_rate * value[t, leaf_of[s, t]]
+
+
 def initial_raw_prediction(labels: np.ndarray, num_classes: int) -> np.ndarray:
     """The prior's raw prediction (T,): T = 1 for 2 classes, else K."""
     eps = np.finfo(np.float64).eps
@@ -193,10 +202,9 @@ class ExactGradientBoostingClassifier(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state)
         features = sort_features(X)
         raw = np.tile(self.init_raw_, (n, 1))
-        tree_index = np.arange(num_trees)
         for m in range(self.n_estimators):
             fitted = fit_round(features, X, labels, raw, self.n_classes_, self.max_depth, rng)
-            raw += self.learning_rate * fitted.value[tree_index, fitted.trees.leaf_of]
+            _add_leaf_values(raw, fitted.value, fitted.trees.leaf_of, float(self.learning_rate))
             self.trees_value_[m] = fitted.value
             self.trees_feature_[m] = fitted.trees.feature
             self.trees_threshold_[m] = fitted.trees.threshold

@@ -42,14 +42,24 @@ import numpy as np
 EPSILON = float(np.finfo(np.float64).eps)
 FEATURE_THRESHOLD = np.float32(1e-7)
 NO_FEATURE = -2  # scikit-learn's TREE_UNDEFINED, the feature and threshold of a leaf
+# Below a node's root, a feature with at most this many distinct values is searched from
+# per-node histograms of its values (exact: one bin per value), the others by a sorted scan.
+MAX_BINS = 256
 
 
 @dataclass(frozen=True)
 class SortedFeatures:
-    """Each feature's sample order (D, n) and its values in that order (D, n), float32."""
+    """Each feature's sample order (D, n) and its values in that order (D, n), float32; and for
+    the ``binned`` features (F,), those with at most MAX_BINS distinct values, each sample's
+    distinct-value index ``bins`` (n, F) and the distinct values ``bin_values`` (F, V), padded
+    with +inf. ``scanned`` (D - F,) are the others."""
 
     order: np.ndarray
     values: np.ndarray
+    binned: np.ndarray
+    scanned: np.ndarray
+    bins: np.ndarray
+    bin_values: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -69,10 +79,19 @@ class RoundTrees:
 
 
 def sort_features(x: np.ndarray) -> SortedFeatures:
-    """The sorted order and values of each column of ``x`` (n, D) float32."""
+    """The sorted order and values of each column of ``x`` (n, D) float32, and its bins."""
     order = np.ascontiguousarray(np.argsort(x, axis=0, kind="stable").T)
     values = np.ascontiguousarray(np.take_along_axis(x, order.T, axis=0).T)
-    return SortedFeatures(order, values)
+    distinct = [np.unique(column, return_inverse=True) for column in x.T]
+    binned = np.array([f for f, (v, _) in enumerate(distinct) if v.size <= MAX_BINS], dtype=int)
+    scanned = np.setdiff1d(np.arange(x.shape[1]), binned)
+    width = max((distinct[f][0].size for f in binned), default=0)
+    bin_values = np.full((binned.size, width), np.inf, dtype=np.float32)
+    bins = np.empty((x.shape[0], binned.size), dtype=np.int32)
+    for a, f in enumerate(binned):
+        bin_values[a, : distinct[f][0].size] = distinct[f][0]
+        bins[:, a] = distinct[f][1]
+    return SortedFeatures(order, values, binned, scanned, bins, bin_values)
 
 
 # A candidate split is screened with S_L^2 n_R + S_R^2 n_L > best n_L n_R, free of divisions and
@@ -120,11 +139,11 @@ def _root_splits(order, values, targets, total):
 
 
 @numba.njit(cache=True, nogil=True)
-def _node_splits(order, values, targets, slot_of, active, count, total):
+def _node_splits(order, values, scanned, targets, slot_of, active, count, total):
     """Per feature and slot (D, slots), the best split of each active node of each tree: its
-    proxy (-inf if none) and threshold. ``slot_of`` (n, T) is the slot of each sample's node in
-    each tree (-1 in a leaf); ``active``, ``count`` and ``total`` are per slot. One running count,
-    sum and previous value per slot."""
+    proxy (-inf if none) and threshold, for the features ``scanned`` (others stay -inf).
+    ``slot_of`` (n, T) is the slot of each sample's node in each tree (-1 in a leaf); ``active``,
+    ``count`` and ``total`` are per slot. One running count, sum and previous value per slot."""
     num_features, n = order.shape
     num_trees = targets.shape[1]
     num_slots = count.size
@@ -133,7 +152,7 @@ def _node_splits(order, values, targets, slot_of, active, count, total):
     left_count = np.zeros(num_slots)
     left_sum = np.zeros(num_slots)
     previous = np.zeros(num_slots, dtype=np.float32)
-    for f in range(num_features):
+    for f in scanned:
         left_count[:] = 0.0
         left_sum[:] = 0.0
         proxy_f = best_proxy[f]
@@ -162,6 +181,95 @@ def _node_splits(order, values, targets, slot_of, active, count, total):
                 left_sum[k] += row[t]
                 previous[k] = value
     return best_proxy, best_threshold
+
+
+@numba.njit(cache=True, nogil=True)
+def _histograms(bins, width, targets, slot_of, build):
+    """Per slot with build[slot] and binned feature (slots, F, width, 2): the count and sum of
+    the targets of the slot's samples at each distinct value of the feature."""
+    n, num_trees = targets.shape
+    num_binned = bins.shape[1]
+    histogram = np.zeros((build.size, num_binned, width, 2))
+    for s in range(n):
+        slots = slot_of[s]
+        row = targets[s]
+        sample_bins = bins[s]
+        for t in range(num_trees):
+            k = slots[t]
+            if k < 0 or not build[k]:
+                continue
+            y = row[t]
+            for a in range(num_binned):
+                cell = histogram[k, a, sample_bins[a]]
+                cell[0] += 1.0
+                cell[1] += y
+    return histogram
+
+
+@numba.njit(cache=True, nogil=True)
+def _histogram_splits(histogram, bin_values, binned, active, count, total, out):
+    """:func:`_node_splits` for the ``binned`` features from their histograms, into ``out`` =
+    (proxy, threshold) (D, slots): a scan of each feature's distinct values in the node with the
+    sorted scan's candidates, proxy and first-wins rule."""
+    num_binned, width = bin_values.shape
+    best_proxy, best_threshold = out
+    for k in range(count.size):
+        if not active[k]:
+            continue
+        n_node = count[k]
+        for a in range(num_binned):
+            f = binned[a]
+            n_left = 0.0
+            sum_left = 0.0
+            previous = bin_values[a, 0]
+            for b in range(width):
+                c = histogram[k, a, b, 0]
+                if c == 0.0:
+                    continue
+                value = bin_values[a, b]
+                if n_left > 0.0 and value > previous + FEATURE_THRESHOLD:
+                    n_right = n_node - n_left
+                    sum_right = total[k] - sum_left
+                    cross = sum_left * sum_left * n_right + sum_right * sum_right * n_left
+                    if cross > best_proxy[f, k] * (n_left * n_right) * SCREEN:
+                        proxy = sum_left * sum_left / n_left + sum_right * sum_right / n_right
+                        if proxy > best_proxy[f, k]:
+                            best_proxy[f, k] = proxy
+                            best_threshold[f, k] = previous / 2.0 + value / 2.0
+                n_left += c
+                sum_left += histogram[k, a, b, 1]
+                previous = value
+
+
+def _level_histograms(
+    features: SortedFeatures,
+    targets: np.ndarray,
+    slot_of: np.ndarray,
+    first: int,
+    count: np.ndarray,
+    feature: np.ndarray,
+    active: np.ndarray,
+    parents: np.ndarray | None,
+) -> np.ndarray:
+    """The binned features' histograms of the nodes first..2 first - 1 of every tree, in slot
+    order (node - first) * T + tree. With the parents' histograms, only the smaller child of
+    each split is counted and its sibling is its parent's minus its own (as LightGBM does)."""
+    width = features.bin_values.shape[1]
+    if parents is None:
+        return _histograms(features.bins, width, targets, slot_of, active.ravel())
+    num_trees = count.shape[0]
+    node = np.arange(first, 2 * first)[:, None]
+    tree = np.arange(num_trees)[None, :]
+    own, sibling = count[tree, node], count[tree, node ^ 1]
+    has_parent = feature[tree, node // 2] >= 0
+    counted = has_parent & ((own < sibling) | ((own == sibling) & (node % 2 == 0)))
+    histogram = _histograms(features.bins, width, targets, slot_of, counted.ravel())
+    derived = np.nonzero((has_parent & ~counted & active).ravel())[0]
+    j, t = np.divmod(derived, num_trees)
+    parent_slot = ((first + j) // 2 - first // 2) * num_trees + t
+    sibling_slot = (((first + j) ^ 1) - first) * num_trees + t
+    histogram[derived] = parents[parent_slot] - histogram[sibling_slot]
+    return histogram
 
 
 @numba.njit(cache=True, nogil=True)
@@ -250,6 +358,7 @@ def grow_trees(
     count[:, 1] = n
     total[:, 1], square[:, 1] = _root_sums(targets)
     impurity[:, 1] = square[:, 1] / n - (total[:, 1] / n) ** 2
+    histograms = None
     for depth in range(max_depth):
         first, stop = 2**depth, 2 ** (depth + 1)
         # (node - first, tree), the search's slot order
@@ -261,15 +370,27 @@ def grow_trees(
                 features.order, features.values, targets, total[:, 1].copy()
             )
         else:
-            proxy, best_threshold = _node_splits(
-                features.order,
-                features.values,
+            slots = (
                 targets,
                 slot_of,
                 active.ravel(),
                 count[:, first:stop].T.astype(np.float64).ravel(),
                 total[:, first:stop].T.ravel(),
             )
+            proxy, best_threshold = _node_splits(
+                features.order, features.values, features.scanned, *slots
+            )
+            if features.binned.size:
+                histograms = _level_histograms(
+                    features, targets, slot_of, first, count, feature, active, histograms
+                )
+                _histogram_splits(
+                    histograms,
+                    features.bin_values,
+                    features.binned,
+                    *slots[2:],
+                    (proxy, best_threshold),
+                )
         found, best_feature, best_threshold = _choose_features(proxy, best_threshold, rng)
         split = active & found.reshape(active.shape)
         j, tree = np.nonzero(split)
