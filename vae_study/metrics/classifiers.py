@@ -18,7 +18,7 @@ The study ran disentanglement_lib with scikit-learn of about 0.20 and default ar
   ``feature_importances_`` sums un-normalised tree importances and normalises once in both
   (0.20 by scikit-learn PR #11176). ``gbt_backend="exact"`` (the study's) fits this model with
   :class:`~vae_study.metrics.boosting.ExactGradientBoostingClassifier`, which sorts the codes
-  once and grows all trees of a round level by level, many times faster;
+  once and grows all trees of a round level by level (docs/metrics_speed.md);
   ``gbt_backend="sklearn"`` fits scikit-learn's own estimator, the reference it is tested
   against. The two differ only where two features split a node equally well: scikit-learn
   breaks such ties by a random feature order, ours by its own random draw.
