@@ -65,7 +65,7 @@ bench: ## one table: plain loop, Lightning, packed K=1,4,16 (images/s, model-ste
 
 bench-train: bench
 
-bench-metrics: ## scores and wall time of each metric at the study's counts (+ without the levers) -> results/bench/
+bench-metrics: ## each metric's scores and wall time at the study's counts, exact boosting ours and sklearn's side by side (+ hist, + without the levers) -> results/bench/
 	set -o pipefail; $(BIN)/python benchmarks/bench_metrics.py --baseline 2>&1 | grep -v -i warn | tee results/bench/metrics_cpu.txt
 
 clean: ## remove caches and the demo's results (keeps .venv)

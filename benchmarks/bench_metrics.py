@@ -8,11 +8,14 @@ values scaled to [0, 1], so no renderer or model is needed. Representations:
 * ``random``: 10 codes of Gaussian noise, independent of the factors (the size of the study's
   representations, so its times are the ones to quote).
 
-Runs every metric of ``conf/metrics/<config>.yaml`` on each, prints the scores and the wall time
-per metric, then repeats the gradient-boosting metrics with ``gbt_backend=hist`` and prints how
-their scores and times change (the random codes are redrawn in that run, so its differences
-include resampling noise). ``--baseline`` also times the random representation without the
-speed levers (one job, no shared draws or fits).
+Runs every metric of ``conf/metrics/<config>.yaml`` on each with the config's ``gbt_backend``
+(the study's: ``exact``, our implementation) and again with ``gbt_backend=sklearn``
+(scikit-learn's estimator of the same model), on the same draws, and prints the scores, how the
+sklearn path's differ, and the wall time per metric of both (after a warm-up that starts the
+joblib workers); then it repeats the gradient-boosting metrics with ``gbt_backend=hist`` (there
+the random codes are redrawn, so its differences include resampling noise). ``--baseline``
+also times the random representation without the speed levers (one job, no shared draws or
+fits).
 
     python benchmarks/bench_metrics.py [--config study|quick] [--n-jobs N] [--baseline]
 """
@@ -71,6 +74,17 @@ def run(represent, cfg, names, seed: int = 0, **options) -> tuple[dict[str, floa
     return scores, counted.encoded, time.perf_counter() - started
 
 
+def warm_up(cfg) -> None:
+    """Start the joblib workers and load the compiled kernels before anything is timed: a
+    study process pays this once, whatever the number of models it scores."""
+    small = {
+        "dci": {"num_train": 200, "num_test": 100},
+        "downstream_gbt": {"num_train": [10, 100], "num_test": 100, "efficiency_sizes": [10, 100]},
+    }
+    for backend in dict.fromkeys((cfg.gbt_backend, "sklearn", "hist")):
+        evaluate(DSPRITES_FACTORS, lambda x: x, list(small), 0, gbt_backend=backend, **small)
+
+
 def table(rows: list[list[str]]) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)) for row in rows]
@@ -89,36 +103,69 @@ def main() -> None:
     names = list(cfg.names)
     print(f"conf/metrics/{args.config}.yaml, n_jobs={cfg.n_jobs}, {os.cpu_count()} CPUs\n")
 
-    exact, hist = {}, {}
-    for rep, represent in representations().items():
-        exact[rep] = run(represent, cfg, names)
-        print(f"{rep}: {exact[rep][2]:.1f} s, {exact[rep][1]} observations encoded", flush=True)
-    for rep, represent in representations().items():
-        hist[rep] = run(represent, cfg, [n for n in names if n in GBT_METRICS], gbt_backend="hist")
-        print(f"{rep} (hist, {', '.join(GBT_METRICS)}): {hist[rep][2]:.1f} s", flush=True)
+    warm_up(cfg)
+    runs: dict[str, dict[str, tuple[dict[str, float], int, float]]] = {}
+    for backend in dict.fromkeys((cfg.gbt_backend, "sklearn")):
+        runs[backend] = {}
+        for rep, represent in representations().items():
+            runs[backend][rep] = run(represent, cfg, names, gbt_backend=backend)
+            scored = runs[backend][rep]
+            print(
+                f"{rep} ({backend}): {scored[2]:.1f} s, {scored[1]} observations encoded",
+                flush=True,
+            )
+    if "hist" not in runs:
+        runs["hist"] = {}
+        for rep, represent in representations().items():
+            gbt_names = [n for n in names if n in GBT_METRICS]
+            runs["hist"][rep] = run(represent, cfg, gbt_names, gbt_backend="hist")
+            seconds = runs["hist"][rep][2]
+            print(f"{rep} (hist, {', '.join(GBT_METRICS)}): {seconds:.1f} s", flush=True)
 
+    exact = runs[cfg.gbt_backend]
+    others = [b for b in runs if b != cfg.gbt_backend]
     reps = list(exact)
     score_keys = [k for k in exact[reps[0]][0] if not k.startswith("time.")]
-    rows = [["score", *reps, *(f"hist-exact {r}" for r in reps)]]
+    rows = [["score", *reps, *(f"{b}-{cfg.gbt_backend} {r}" for b in others for r in reps)]]
     for key in score_keys:
         row = [key, *(f"{exact[r][0][key]:.4f}" for r in reps)]
-        if key in hist[reps[0]][0]:
-            row += [f"{hist[r][0][key] - exact[r][0][key]:+.4f}" for r in reps]
-        else:
-            row += [""] * len(reps)
+        for backend in others:
+            if key in runs[backend][reps[0]][0]:
+                row += [f"{runs[backend][r][0][key] - exact[r][0][key]:+.4f}" for r in reps]
+            else:
+                row += [""] * len(reps)
         rows.append(row)
     print("\n" + table(rows))
 
-    rows = [["wall seconds", *reps, *(f"hist {r}" for r in reps)]]
+    rows = [["wall seconds", *(f"{b} {r}" for b in runs for r in reps)]]
     for name in names:
-        row = [name, *(f"{exact[r][0][f'time.{name}']:.1f}" for r in reps)]
-        row += [f"{hist[r][0][f'time.{name}']:.1f}" if name in GBT_METRICS else "" for r in reps]
-        rows.append(row)
-    rows.append(
-        ["total", *(f"{exact[r][2]:.1f}" for r in reps), *(f"{hist[r][2]:.1f}" for r in reps)]
-    )
+        row = []
+        for backend in runs:
+            ran = f"time.{name}" in runs[backend][reps[0]][0]
+            row += [f"{runs[backend][r][0][f'time.{name}']:.1f}" if ran else "" for r in reps]
+        rows.append([name, *row])
+    rows.append(["total", *(f"{runs[b][r][2]:.1f}" for b in runs for r in reps)])
     print("\n" + table(rows))
 
+    if cfg.gbt_backend != "sklearn":
+        print_speed_up(runs, cfg.gbt_backend, [n for n in names if n in GBT_METRICS])
+    print_baseline(args, cfg, names, exact)
+
+
+def print_speed_up(runs, backend: str, gbt_names: list[str]) -> None:
+    def seconds(which: str, rep: str) -> float:
+        return sum(runs[which][rep][0][f"time.{name}"] for name in gbt_names)
+
+    print(f"\n{', '.join(gbt_names)}: wall time of sklearn / {backend}")
+    for rep in runs[backend]:
+        ours, theirs = seconds(backend, rep), seconds("sklearn", rep)
+        print(f"  {rep}: {theirs:.1f} s / {ours:.1f} s = {theirs / ours:.1f}x")
+    ours = sum(seconds(backend, r) for r in runs[backend])
+    theirs = sum(seconds("sklearn", r) for r in runs[backend])
+    print(f"  all three: {theirs:.1f} s / {ours:.1f} s = {theirs / ours:.1f}x")
+
+
+def print_baseline(args, cfg, names, exact) -> None:
     if args.baseline:
         _, encoded, seconds = run(
             representations()["random"], cfg, names, n_jobs=1, share_samples=False

@@ -267,8 +267,9 @@ def evaluate(
     """Run the metrics ``names`` on ``represent`` over ``data``; a flat dict of floats.
 
     ``overrides`` maps metric names to parameter overrides; ``gbt_backend`` ("exact", the study's,
-    or "hist") and ``n_jobs`` (joblib workers, -1 for all cores) go to every metric that takes
-    them. See the module docstring for seeds, failures and keys.
+    "sklearn", scikit-learn's implementation of the same model, or "hist") and ``n_jobs`` (joblib
+    workers, -1 for all cores) go to every metric that takes them. See the module docstring for
+    seeds, failures and keys.
     """
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")

@@ -13,17 +13,30 @@ The study ran disentanglement_lib with scikit-learn of about 0.20 and default ar
   problem. We wrap a binary ``LogisticRegressionCV`` in ``OneVsRestClassifier`` (one C per class,
   chosen by binary accuracy) and pass ``scoring="accuracy"``, since 1.11 changes the default.
 * ``GradientBoostingClassifier()`` (DCI, downstream): the defaults of 0.20 and 1.9 agree
-  (log-loss, 100 stages, learning rate 0.1, depth 3, friedman_mse splits);
+  (log-loss, 100 stages, learning rate 0.1, depth 3, no subsampling, all features; 0.20's
+  ``friedman_mse`` and 1.9's ``squared_error`` choose the same splits);
   ``feature_importances_`` sums un-normalised tree importances and normalises once in both
-  (0.20 by scikit-learn PR #11176).
+  (0.20 by scikit-learn PR #11176). ``gbt_backend="exact"`` (the study's) fits this model with
+  :class:`~vae_study.metrics.boosting.ExactGradientBoostingClassifier`, which sorts the codes
+  once and grows all trees of a round level by level (docs/metrics_speed.md);
+  ``gbt_backend="sklearn"`` fits scikit-learn's own estimator, the reference it is tested
+  against. The two differ only where two features split a node equally well: scikit-learn
+  breaks such ties by a random feature order, ours by its own random draw.
 * ``LinearSVC(C=0.01, class_weight="balanced")`` (SAP): 1.9 defaults to ``dual="auto"`` (primal
   for n > d); 0.20 solved the dual, so ``dual=True``.
 
 ``random_state`` is always passed; liblinear's dual solver and the trees' feature order use it.
 
 ``gbt_backend="hist"`` swaps in ``HistGradientBoostingClassifier`` with the exact model's
-capacity (100 iterations, learning rate 0.1, depth 3, leaves of one sample, no early stopping);
-it bins each feature into 255 quantiles, which is what changes its scores.
+capacity (100 iterations, learning rate 0.1, depth 3, leaves of one sample, no early stopping).
+It is a different model, not only a binned one: each feature is binned into 255 quantiles; a
+split's gain is second-order, G_L^2 / H_L + G_R^2 / H_R - G^2 / H from the sums of gradients G
+and hessians H, where the exact model maximises the squared error of the gradients alone; a
+split needs a hessian sum of 1e-3 in each child (``min_hessian_to_split``), where the exact
+model only zeroes a leaf whose mean hessian is below 1e-150; leaf values are -G / (H + 1e-15),
+without the exact model's (K - 1) / K factor (``sklearn/ensemble/_hist_gradient_boosting/
+splitting.pyx``: ``_split_gain``, ``compute_node_value``); and its importances below sum split
+gains, not squared-error decreases.
 """
 
 from __future__ import annotations
@@ -46,9 +59,10 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
+from vae_study.metrics.boosting import ExactGradientBoostingClassifier
 from vae_study.metrics.sampling import SharedSample
 
-GBT_BACKENDS = ("exact", "hist")
+GBT_BACKENDS = ("exact", "sklearn", "hist")
 P = ParamSpec("P")
 R = TypeVar("R")
 
@@ -108,7 +122,8 @@ def logistic_regression_cv(random_state: int) -> OneVsRestClassifier:
 
 
 def gradient_boosting(backend: str, random_state: int) -> ClassifierMixin:
-    """``GradientBoostingClassifier()`` with its defaults spelled out, or its hist counterpart."""
+    """``GradientBoostingClassifier()`` with its defaults spelled out, fitted by our exact
+    implementation (``"exact"``) or scikit-learn's (``"sklearn"``), or its hist counterpart."""
     check_backend(backend)
     if backend == "hist":
         return HistGradientBoostingClassifier(
@@ -123,11 +138,15 @@ def gradient_boosting(backend: str, random_state: int) -> ClassifierMixin:
             early_stopping=False,
             random_state=random_state,
         )
+    if backend == "exact":
+        return ExactGradientBoostingClassifier(
+            n_estimators=100, learning_rate=0.1, max_depth=3, random_state=random_state
+        )
     return GradientBoostingClassifier(
         loss="log_loss",
         learning_rate=0.1,
         n_estimators=100,
-        subsample=1.0,  # the split criterion is friedman_mse (no longer a parameter in 1.9)
+        subsample=1.0,  # the split criterion is squared_error (no longer a parameter in 1.9)
         min_samples_split=2,
         min_samples_leaf=1,
         max_depth=3,
@@ -176,8 +195,9 @@ def fit_quietly(estimator: Any, x: np.ndarray, y: np.ndarray) -> Any:
 def feature_importances(model: Any, num_features: int) -> np.ndarray:
     """Impurity-based importances (num_features,), summing to 1, or zeros if no tree split.
 
-    For the exact backend this is ``abs(feature_importances_)`` (dci.py). The hist model has no
-    such attribute; we sum each split's gain per feature over all trees and normalise once, the
+    For the exact backends (ours and scikit-learn's) this is ``abs(feature_importances_)``
+    (dci.py), the same definition in both. The hist model has no such attribute; we sum each
+    split's gain per feature over all trees and normalise once, the
     same construction on its trees. Reads the private ``_predictors`` of scikit-learn 1.9.
     """
     if isinstance(model, DummyClassifier):
@@ -239,7 +259,7 @@ def fit_factors(
 
 def per_factor_estimator(kind: str, random_state: int) -> Any:
     """The estimator fitted per factor by DCI and the downstream task: ``kind`` is
-    ``"gbt_exact"``, ``"gbt_hist"`` or ``"logistic_regression_cv"``."""
+    ``"gbt_exact"``, ``"gbt_sklearn"``, ``"gbt_hist"`` or ``"logistic_regression_cv"``."""
     if kind == "logistic_regression_cv":
         return logistic_regression_cv(random_state)
     if kind.startswith("gbt_"):

@@ -77,7 +77,7 @@ def downstream_scores(
     random_state: int = 0,
 ) -> dict[str, float]:
     """Mean and minimum over factors of train and test accuracy; ``classifier`` is
-    ``"logistic_regression_cv"``, ``"gbt_exact"`` or ``"gbt_hist"``."""
+    ``"logistic_regression_cv"``, ``"gbt_exact"``, ``"gbt_sklearn"`` or ``"gbt_hist"``."""
     codes_train, factors_train, codes_test, factors_test = check_splits(
         (codes_train, factors_train), (codes_test, factors_test)
     )
