@@ -8,14 +8,16 @@ values scaled to [0, 1], so no renderer or model is needed. Representations:
 * ``random``: 10 codes of Gaussian noise, independent of the factors (the size of the study's
   representations, so its times are the ones to quote).
 
-Runs every metric of ``conf/metrics/<config>.yaml`` on each with the config's ``gbt_backend``
+Runs every metric of the metrics group ``<config>`` (``conf/metrics/<config>.yaml``, composed
+with Hydra into :class:`vae_study.metrics.settings.EvaluationSettings`, as a run scores) on each
+with the group's ``gbt_backend``
 (the study's: ``exact``, our implementation) and again with ``gbt_backend=sklearn``
 (scikit-learn's estimator of the same model), on the same draws, and prints the scores, how the
 sklearn path's differ, and the wall time per metric of both (after a warm-up that starts the
 joblib workers); then it repeats the gradient-boosting metrics with ``gbt_backend=hist`` (there
 the random codes are redrawn, so its differences include resampling noise). ``--baseline``
-also times the random representation without the speed levers (one job, no shared draws or
-fits).
+also times the random representation with one job and no shared draws or fits, as the
+reference runs.
 
     python benchmarks/bench_metrics.py [--config study|quick] [--n-jobs N] [--baseline]
 """
@@ -25,15 +27,13 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from pathlib import Path
 
 import numpy as np
-from omegaconf import OmegaConf
 
+from vae_study.build import evaluation_settings
 from vae_study.data.factor_values import FactorValueData
-from vae_study.metrics import evaluate
+from vae_study.metrics.settings import EvaluationSettings
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf" / "metrics"
 GBT_METRICS = ("dci", "downstream_gbt")
 
 
@@ -65,24 +65,23 @@ def representations() -> dict[str, object]:
     }
 
 
-def run(represent, cfg, names, seed: int = 0, **options) -> tuple[dict[str, float], int, float]:
+def run(represent, settings: EvaluationSettings) -> tuple[dict[str, float], int, float]:
     counted = Counted(represent)
-    settings = {"gbt_backend": cfg.gbt_backend, "n_jobs": cfg.n_jobs}
-    settings.update(options)
     started = time.perf_counter()
-    scores = evaluate(DSPRITES_FACTORS, counted, names, seed, **settings, **cfg.params)
+    scores = settings.evaluate(DSPRITES_FACTORS, counted)
     return scores, counted.encoded, time.perf_counter() - started
 
 
-def warm_up(cfg) -> None:
+def warm_up(settings: EvaluationSettings) -> None:
     """Start the joblib workers and load the compiled kernels before anything is timed: a
     study process pays this once, whatever the number of models it scores."""
     small = {
         "dci": {"num_train": 200, "num_test": 100},
         "downstream_gbt": {"num_train": [10, 100], "num_test": 100, "efficiency_sizes": [10, 100]},
     }
-    for backend in dict.fromkeys((cfg.gbt_backend, "sklearn", "hist")):
-        evaluate(DSPRITES_FACTORS, lambda x: x, list(small), 0, gbt_backend=backend, **small)
+    for backend in dict.fromkeys((settings.gbt_backend, "sklearn", "hist")):
+        tiny = settings.replace(names=tuple(small), params=small, gbt_backend=backend)
+        tiny.evaluate(DSPRITES_FACTORS, lambda x: x)
 
 
 def table(rows: list[list[str]]) -> str:
@@ -97,18 +96,21 @@ def main() -> None:
     parser.add_argument("--n-jobs", type=int, default=None, help="default: the config's")
     parser.add_argument("--baseline", action="store_true")
     args = parser.parse_args()
-    cfg = OmegaConf.load(CONF_DIR / f"{args.config}.yaml")
+    cfg = evaluation_settings(args.config)
     if args.n_jobs is not None:
-        cfg.n_jobs = args.n_jobs
+        cfg = cfg.replace(n_jobs=args.n_jobs)
     names = list(cfg.names)
-    print(f"conf/metrics/{args.config}.yaml, n_jobs={cfg.n_jobs}, {os.cpu_count()} CPUs\n")
+    print(
+        f"conf/metrics/{args.config}.yaml, n_jobs={cfg.n_jobs}, share_samples={cfg.share_samples},"
+        f" {os.cpu_count()} CPUs\n"
+    )
 
     warm_up(cfg)
     runs: dict[str, dict[str, tuple[dict[str, float], int, float]]] = {}
     for backend in dict.fromkeys((cfg.gbt_backend, "sklearn")):
         runs[backend] = {}
         for rep, represent in representations().items():
-            runs[backend][rep] = run(represent, cfg, names, gbt_backend=backend)
+            runs[backend][rep] = run(represent, cfg.replace(gbt_backend=backend))
             scored = runs[backend][rep]
             print(
                 f"{rep} ({backend}): {scored[2]:.1f} s, {scored[1]} observations encoded",
@@ -117,8 +119,8 @@ def main() -> None:
     if "hist" not in runs:
         runs["hist"] = {}
         for rep, represent in representations().items():
-            gbt_names = [n for n in names if n in GBT_METRICS]
-            runs["hist"][rep] = run(represent, cfg, gbt_names, gbt_backend="hist")
+            gbt_names = tuple(n for n in names if n in GBT_METRICS)
+            runs["hist"][rep] = run(represent, cfg.replace(names=gbt_names, gbt_backend="hist"))
             seconds = runs["hist"][rep][2]
             print(f"{rep} (hist, {', '.join(GBT_METRICS)}): {seconds:.1f} s", flush=True)
 
@@ -168,7 +170,7 @@ def print_speed_up(runs, backend: str, gbt_names: list[str]) -> None:
 def print_baseline(args, cfg, names, exact) -> None:
     if args.baseline:
         _, encoded, seconds = run(
-            representations()["random"], cfg, names, n_jobs=1, share_samples=False
+            representations()["random"], cfg.replace(n_jobs=1, share_samples=False)
         )
         print(
             f"\nrandom without the levers (n_jobs=1, share_samples=False): {seconds:.1f} s, "

@@ -46,7 +46,19 @@ def _parser() -> argparse.ArgumentParser:
                 default=None,
                 help="folder of the paper's CSVs, default <results>/paper",
             )
+            command.add_argument(
+                "--mix-protocols",
+                action="store_true",
+                help="draw runs of different protocols together (refused by default)",
+            )
     return parser
+
+
+def differing_keys(protocols: Sequence[str]) -> list[str]:
+    """The keys in which the protocols of a table (``reference`` or ``departs in: a, b``)
+    differ: departures some of them have and others do not."""
+    keys = [set(p.removeprefix("departs in: ").split(", ")) - {"reference"} for p in protocols]
+    return sorted(set.union(*keys) - set.intersection(*keys))
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -65,6 +77,17 @@ def main(argv: Sequence[str] | None = None) -> None:
     for path in write_table(collection.table, study_dir):
         print(f"wrote {path}")
     print(f"collected in {time.perf_counter() - started:.1f} s")
+    protocols = sorted(set(collection.table["protocol"])) if len(collection.table) else []
+    if args.command == "figures" and len(protocols) > 1 and not args.mix_protocols:
+        print(
+            f"{runs_dir} holds runs of {len(protocols)} protocols, differing in "
+            f"{', '.join(differing_keys(protocols))}: their figures would mix unlike runs; "
+            "keep one protocol per study folder, or pass --mix-protocols",
+            file=sys.stderr,
+        )
+        sys.exit(2)
+    for protocol in protocols:
+        print(f"protocol: {protocol}")
     if args.command == "figures":
         from vae_study.analysis.figures import render_study
 

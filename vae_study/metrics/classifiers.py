@@ -1,7 +1,8 @@
 """The study's classifiers, with the reference's settings spelled out, and per-factor fitting.
 
 The study ran disentanglement_lib with scikit-learn of about 0.20 and default arguments
-(STUDY.md, last section). Today's defaults differ, so every estimator here names its settings:
+(docs/reference_protocol.md). Today's defaults differ, so every estimator here names its
+settings:
 
 * ``LogisticRegression()`` (BetaVAE score, explicitness): 0.20 defaulted to ``solver="liblinear"``
   and ``multi_class="ovr"``. scikit-learn 1.9 has no ``multi_class`` and liblinear refuses

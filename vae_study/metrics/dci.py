@@ -8,6 +8,13 @@ C = sum_k rho_k (1 - H_D(R[:, k])) with rho_k = R[:, k].sum() / R.sum(), entropi
 normalised to sum 1, in base K and D. Informativeness is the mean accuracy over factors on the
 train and test points. Where R is all zero the weights are uniform, as in the reference.
 With one factor (D) or one code (C) the base-1 entropy is undefined: the score is NaN.
+
+The importances are those of scikit-learn 0.20 and later (``feature_importances_``: every tree's
+unnormalised impurity decrease summed per feature, normalised once; scikit-learn PR #11176),
+which the study's numbers assume: it ran scikit-learn of about 0.20. scikit-learn 0.19 averaged
+per-tree normalised importances instead, which weighs a late, small-gain tree's split on a noise
+code as much as the first trees' and gives lower D and C on the same fits
+(docs/reference_protocol.md has an example).
 """
 
 from __future__ import annotations
