@@ -16,13 +16,14 @@ STUDY ?= mini
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
 
+# PYTHONWARNINGS=ignore: the build backend's notes on editable installs are not for users.
 install: ## create .venv and install the package with its dev tools (CPU torch without a GPU)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	if ! command -v nvidia-smi >/dev/null 2>&1; then \
 		$(BIN)/pip install --quiet "$(TORCH)" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)); \
 	fi
-	$(BIN)/pip install --quiet -e '.[dev]'
+	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/python -c "import torch, lightning, hydra, sklearn; print('installed: torch', torch.__version__)"
 
 test: ## the fast test suite (a few minutes on 2 cores)

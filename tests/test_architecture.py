@@ -13,7 +13,7 @@ PACKAGE = ROOT / "vae_study"
 # Highest first; a module may import only from its own layer or a lower one.
 LAYERS = {
     "entry points": ("vae_study.train", "vae_study.status", "vae_study.rescore",
-                     "vae_study.analysis"),
+                     "vae_study.rerun", "vae_study.analysis"),
     "lifecycle": ("vae_study.lifecycle", "vae_study.fitting", "vae_study.packed.fitter",
                   "vae_study.tracking", "vae_study.host"),
     "build": ("vae_study.build", "vae_study.checks", "vae_study.protocol"),

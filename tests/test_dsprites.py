@@ -122,14 +122,12 @@ def test_the_three_shapes_differ():
         assert (a != b).sum() > 20
 
 
-def test_rendering_is_vectorised_and_fast():
-    import time
-
-    factors = DSprites().sample_factors(10_000, np.random.default_rng(0))
-    start = time.perf_counter()
+def test_a_batch_renders_each_of_its_sprites_as_alone():
+    factors = DSprites().sample_factors(2_000, np.random.default_rng(0))
     masks = SpriteRenderer().masks(factors)
-    assert masks.shape == (10_000, 64, 64)
-    assert time.perf_counter() - start < 5.0  # generous: well under 1 s on an idle 2-core box
+    assert masks.shape == (2_000, 64, 64)
+    for i in (0, 7, 1999):
+        np.testing.assert_array_equal(masks[i], SpriteRenderer().masks(factors[i : i + 1])[0])
 
 
 def test_color_variant_keeps_the_sprite_and_colours_each_observation():

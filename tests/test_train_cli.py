@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from cli_runner import CONSOLE_SCRIPT
 
 from vae_study.results import RunRecord
 
@@ -127,3 +128,25 @@ def test_an_unknown_group_option_stops_before_training(cli, tiny):
     assert "model=no_such_model: no such option" in result.stderr
     assert "Traceback" not in result.stderr
     assert records(cli.results) == []
+
+
+def test_a_run_reproduced_from_its_record_alone_gives_its_scores(cli, tiny, tmp_path):
+    args = [*tiny, "arch=mlp", "metrics=quick", "metrics.names=[mig,sap]", "metrics.n_jobs=1"]
+    assert cli(*args).returncode == 0
+    [path] = records(cli.results)
+    (path.parent / "model.pt").unlink()  # shared without its weights, as the committed studies
+    rerun = subprocess.run(
+        [str(CONSOLE_SCRIPT.parent / "vae-study-rerun"), str(path.parent), "--results",
+         str(tmp_path / "again")], capture_output=True, text=True, timeout=300,
+        env={**os.environ, "WANDB_MODE": "disabled"},
+    )  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    [again] = records(tmp_path / "again")
+    assert again.parent.name == path.parent.name  # the same run id
+    first, second = RunRecord.read(path), RunRecord.read(again)
+    assert {k: v for k, v in first.metrics.items() if not k.startswith("time.")} == {
+        k: v for k, v in second.metrics.items() if not k.startswith("time.")
+    }
+    assert (again.parent / "model.pt").is_file()
+    rows = [line.split() for line in rerun.stdout.splitlines() if line.startswith(("mig", "sap"))]
+    assert [row[0] for row in rows] == ["mig", "sap"] and all(row[1] == row[2] for row in rows)

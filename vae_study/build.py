@@ -163,8 +163,8 @@ def load_trained(run_dir: str | Path) -> TrainedRun:
     weights = run_dir / WEIGHTS_NAME
     if not weights.is_file():
         raise FileNotFoundError(
-            f"{weights} is missing: the run was trained with train.keep_weights=false, or its "
-            "folder was copied without its weights"
+            f"{weights} is missing (the run kept no weights, or its folder was shared without "
+            f"them): train it again from its record with `vae-study-rerun {run_dir}`"
         )
     cfg = OmegaConf.create(record.config)
     data = build_data(cfg)

@@ -1,9 +1,11 @@
-"""Process-wide settings of a training job: torch threads and glibc's memory retention."""
+"""Process-wide settings of a training job: torch threads, glibc's memory retention, and the
+libraries' console noise."""
 
 from __future__ import annotations
 
 import logging
 import os
+import warnings
 
 import torch
 from hydra.core.hydra_config import HydraConfig
@@ -33,10 +35,31 @@ def torch_threads(configured: int | None) -> int | None:
     return None
 
 
+# Lines the libraries print on every run that say nothing about it: Lightning's device
+# summary and tips, its srun hint on machines with Slurm, a deprecation inside Lightning, W&B's
+# note on a setting Lightning passes.
+QUIET_LOGGERS = ("lightning.pytorch", "lightning.fabric")
+QUIET_WARNINGS = (
+    r"The `srun` command is available on your system",
+    r".*isinstance\(treespec, LeafSpec\)",
+    r"The anonymous setting has no effect",
+)
+
+
+def quiet_libraries() -> None:
+    """Keep the libraries' routine lines off the console (warnings and errors still show)."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for message in QUIET_WARNINGS:
+        warnings.filterwarnings("ignore", message=message)
+
+
 def configure_host(train: DictConfig) -> None:
-    """Torch threads (``train.threads``, see :func:`torch_threads`) and, with
-    ``train.retain_host_memory``, glibc keeping freed memory for reuse
-    (:mod:`vae_study.host_memory`), which removes a quarter of a CPU step's time."""
+    """Torch threads (``train.threads``, see :func:`torch_threads`), the libraries' console
+    noise (:func:`quiet_libraries`) and, with ``train.retain_host_memory``, glibc keeping freed
+    memory for reuse (:mod:`vae_study.host_memory`), which removes a quarter of a CPU step's
+    time."""
+    quiet_libraries()
     threads = torch_threads(train.threads)
     if threads is not None:
         torch.set_num_threads(threads)

@@ -37,9 +37,10 @@ from omegaconf import OmegaConf
 
 from vae_study.atomic import WriteError, remove_temporaries
 from vae_study.build import JobPlan, Member, build_job
-from vae_study.fitting import FitOutcome, Run, save_torch
+from vae_study.fitting import SHORT_ID, FitOutcome, Run, save_torch
 from vae_study.fitting.baseline import BaselineFitter
 from vae_study.fitting.lightning import CHECKPOINTS, LightningFitter
+from vae_study.fitting.progress import duration
 from vae_study.host import configure_host
 from vae_study.packed.fitter import PackedFitter
 from vae_study.packed.model import unpackable
@@ -54,7 +55,7 @@ from vae_study.results import (
 )
 from vae_study.results import reference_model_num as model_num
 from vae_study.signals import interruption
-from vae_study.tracking import finish, make_logger
+from vae_study.tracking import CURVES_NAME, finish, make_logger
 
 RUN_LOG = "run.log"
 
@@ -109,8 +110,34 @@ def _fitter(plan: JobPlan, runs: Sequence[Run]) -> Fitter:
     return PackedFitter(plan) if len(runs) > 1 else LightningFitter(plan)
 
 
+@contextlib.contextmanager
+def _labelled(label: str) -> Iterator[None]:
+    """Every log line starts with ``[label]`` while the block runs, so that the lines of jobs
+    that share a console (``hydra/launcher=local``) can be told apart."""
+
+    def prefix(entry: logging.LogRecord) -> bool:
+        if not str(entry.msg).startswith("["):
+            entry.msg = f"[{label}] {entry.msg}"
+        return True
+
+    handlers = logging.getLogger().handlers
+    for handler in handlers:
+        handler.addFilter(prefix)
+    try:
+        yield
+    finally:
+        for handler in handlers:
+            handler.removeFilter(prefix)
+
+
 def _run_group(plan: JobPlan, members: Sequence[Member], outcome: JobOutcome) -> None:
     """The lifecycle of ``members`` trained together (one member, or a pack)."""
+    label = members[0].run_id[:SHORT_ID] + (f"+{len(members) - 1}" if len(members) > 1 else "")
+    with _labelled(label):
+        _run_members(plan, members, outcome)
+
+
+def _run_members(plan: JobPlan, members: Sequence[Member], outcome: JobOutcome) -> None:
     with contextlib.ExitStack() as stack:
         runs = []
         for member in members:
@@ -193,6 +220,8 @@ def _claimed(member: Member) -> Iterator[Run | None]:
                 protocol=protocol(cfg),
             )
             record.write(member.run_dir)
+            log.info("run %s: %s, seed %d, in %s", member.run_id, describe_run(cfg), cfg.seed,
+                     member.run_dir)  # fmt: skip
             yield Run(member, record, log_handler=handler)
 
 
@@ -237,8 +266,42 @@ def _finish(plan: JobPlan, run: Run, fit: FitOutcome, outcome: JobOutcome) -> No
         if record.status == "done":
             shutil.rmtree(run_dir / CHECKPOINTS, ignore_errors=True)
             outcome.done.append(record.run_id)
-            log.info("run %s done: %s", record.run_id, run_dir / RECORD_NAME)
+            log.info(summary(record, run_dir, fit.module is not None))
         else:
             outcome.failed[record.run_id] = record.error or record.status
             log.error("run %s %s: %s", record.run_id, record.status, record.error)
         finish(run.logger, record, fit.module, plan.data)
+
+
+HEADLINE = {"beta_vae": "BetaVAE", "factor_vae": "FactorVAE", "mig": "MIG", "dci": "DCI",
+            "modularity": "Modularity", "sap": "SAP"}  # fmt: skip
+
+
+def describe_run(cfg: OmegaConf) -> str:
+    """``beta_vae (beta = 4.0) on dsprites``: the model, its swept value and the data set."""
+    model = cfg.model
+    value = model.strengths[model.strength]
+    swept = [k for k, v in (model.get("objective") or {}).items() if v == value]
+    what = f"{swept[0]} = {value}" if swept else f"strength {model.strength}"
+    return f"{model.name} ({what}) on {cfg.dataset.name}"
+
+
+def summary(record: RunRecord, run_dir: Path, trained: bool) -> str:
+    """The lines that end a done run: its headline scores, its time, where its files are."""
+    scores = "  ".join(
+        f"{label} {record.metrics[key]:.3f}" for key, label in HEADLINE.items()
+        if key in record.metrics
+    )  # fmt: skip
+    seconds = record.train.get("seconds", 0.0)
+    lines = [f"run {record.run_id} done in {duration(seconds)}"]
+    if scores:
+        lines.append(f"  scores:  {scores}")
+    lines.append(f"  record:  {run_dir / RECORD_NAME}")
+    if trained:
+        if (run_dir / WEIGHTS_NAME).is_file():
+            lines.append(f"  weights: {run_dir / WEIGHTS_NAME}")
+        curves = run_dir / "csv" / CURVES_NAME
+        if curves.is_file():
+            lines.append(f"  curves:  {curves}")
+        lines.append(f"  pictures: vae-study-viz --run {run_dir}")
+    return "\n".join(lines)

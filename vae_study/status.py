@@ -234,7 +234,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, as for vae-study -m")
     parser.add_argument("--count", action="store_true", help="only count the planned runs")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)
     study = _study_choice(args.overrides)
     try:
         if study is not None and study not in group_options("study"):
@@ -258,7 +258,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.count:
         return 0
     statuses = [run_status(*job) for job in job_run_ids(jobs)]
-    _report(statuses, statuses[0].run_dir.parent if statuses else Path())
+    runs_dir = statuses[0].run_dir.parent if statuses else Path()
+    _report(statuses, runs_dir)
+    planned = {status.run_id for status in statuses}
+    others = [p for p in runs_dir.iterdir() if p.is_dir() and p.name not in planned] if (
+        runs_dir.is_dir()) else []  # fmt: skip
+    if others:
+        print(f"{len(others)} other run folders in {runs_dir} are not runs of this plan (the "
+              "analysis reads every record there)")  # fmt: skip
     return 0
 
 

@@ -16,6 +16,7 @@ which reports them all.
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Any
 
@@ -24,7 +25,6 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from vae_study.checks import check_config
 from vae_study.config import CONF_DIR, CONFIG_NAME, compose_command_line
 from vae_study.errors import ConfigError
 from vae_study.signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, raise_on_sigterm
@@ -37,9 +37,14 @@ def _say(message: str) -> None:
 @hydra.main(version_base="1.3", config_path=str(CONF_DIR), config_name=CONFIG_NAME)
 def _hydra_main(cfg: DictConfig) -> Any:
     sweeping = HydraConfig.get().mode == RunMode.MULTIRUN
+    if "SLURM_JOB_ID" not in os.environ:  # under Slurm, submitit handles the signals
+        raise_on_sigterm()  # a parallel job's own process records its runs interrupted too
+    # Imported here, not at the top, so that `vae-study --help` loads neither scikit-learn nor
+    # torch, and a config error is reported before torch and Lightning are loaded.
+    from vae_study.checks import check_config
+
     try:
         check_config(cfg)
-        # Imported only now: `vae-study --help` and config errors never wait for torch.
         from vae_study.lifecycle import run_job
 
         outcome = run_job(cfg)
@@ -64,6 +69,8 @@ def main() -> None:
     try:
         composed = compose_command_line(sys.argv[1:])
         if composed is not None and composed[1]:
+            from vae_study.checks import check_config
+
             check_config(composed[0])
             from vae_study.build import build_job
 

@@ -278,10 +278,17 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point (``vae-study-viz``)."""
     args = _parser().parse_args(argv)
-    run = load_trained(find_run(args.run, args.results))
+    try:
+        run = load_trained(find_run(args.run, args.results))
+    except (OSError, ValueError) as error:
+        raise SystemExit(f"vae-study-viz: {error}") from None
     settings = Settings(
         args.seed, args.points, args.steps, args.span, args.metrics,
         tuple(args.rotation_metrics), args.config_dir,
     )  # fmt: skip
     for path in render(run, args.only, settings):
         print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -60,6 +60,7 @@ def save_torch(path: str | Path, state: Any) -> Path:
 
 
 UNREADABLE = ".unreadable"
+SHORT_ID = 6  # characters of a run id that name it in log lines
 log = logging.getLogger(__name__)
 
 

@@ -28,6 +28,7 @@ from torch.utils.data import DataLoader
 from vae_study.build import JobPlan
 from vae_study.data.stream import BatchStream, data_seed
 from vae_study.fitting import FitOutcome, Run, read_checkpoint, save_torch
+from vae_study.fitting.progress import Progress
 from vae_study.models.module import VAEModule, representation_function
 from vae_study.tracking import cut_curves
 
@@ -96,8 +97,10 @@ class LightningFitter:
             self.plan.data, cfg.train.batch_size, data_seed(run.member.seed), start
         )
         environment = [SLURMEnvironment(auto_requeue=False)] if SLURMEnvironment.detect() else []
+        settings = {**cfg.trainer, "enable_progress_bar": False}  # ours counts steps
+        progress = ProgressCallback(cfg.train.steps, "training", cfg.trainer.enable_progress_bar)
         trainer = L.Trainer(
-            **cfg.trainer,
+            **settings,
             max_steps=cfg.train.steps,
             logger=run.logger or False,
             # submitit requeues preempted Slurm tasks; Lightning must not requeue them again
@@ -108,7 +111,8 @@ class LightningFitter:
                     save_last=True,
                     save_top_k=0,
                     every_n_train_steps=cfg.train.checkpoint_every,
-                )
+                ),
+                progress,
             ],
             default_root_dir=run_dir,
             num_sanity_val_steps=0,
@@ -124,3 +128,25 @@ class LightningFitter:
         # a kill while scoring resumes from here, with nothing to train again
         trainer.save_checkpoint(checkpoint, weights_only=False)
         return FitOutcome(represent=representation_function(module), module=module)
+
+
+class ProgressCallback(L.Callback):
+    """:class:`~vae_study.fitting.progress.Progress` of a Lightning run: the loss is read (a
+    device sync) only on the steps the loggers write."""
+
+    def __init__(self, total: int, label: str, bar: bool) -> None:
+        self.total, self.label, self.bar = total, label, bar
+        self.progress: Progress | None = None
+
+    def on_train_start(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self.progress = Progress(module.batches_seen, self.total, self.label, self.bar)
+
+    def on_train_batch_end(
+        self, trainer: L.Trainer, module: L.LightningModule, outputs: Any, batch: Any, index: int
+    ) -> None:
+        logging_step = module.batches_seen % trainer.log_every_n_steps == 0
+        loss = float(outputs["loss"]) if logging_step else None
+        self.progress.update(module.batches_seen, loss)
+
+    def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        self.progress.close()

@@ -60,7 +60,6 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.svm import LinearSVC
 from threadpoolctl import threadpool_limits
 
-from vae_study.metrics.boosting import ExactGradientBoostingClassifier
 from vae_study.metrics.sampling import SharedSample
 
 GBT_BACKENDS = ("exact", "sklearn", "hist")
@@ -140,6 +139,9 @@ def gradient_boosting(backend: str, random_state: int) -> ClassifierMixin:
             random_state=random_state,
         )
     if backend == "exact":
+        # imported here: numba loads only in the processes that fit these trees
+        from vae_study.metrics.boosting import ExactGradientBoostingClassifier
+
         return ExactGradientBoostingClassifier(
             n_estimators=100, learning_rate=0.1, max_depth=3, random_state=random_state
         )

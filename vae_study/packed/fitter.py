@@ -28,6 +28,7 @@ from vae_study.build import BuiltModel, JobPlan
 from vae_study.data.stream import data_seed
 from vae_study.data.torch_render import PackedStream
 from vae_study.fitting import FitOutcome, Run, read_checkpoint, save_torch
+from vae_study.fitting.progress import Progress
 from vae_study.models.module import logged_terms, representation_function
 from vae_study.packed.loop import (
     PACKED_CHECKPOINT_FORMAT,
@@ -113,8 +114,12 @@ class PackedFitter:
         for run in runs:
             cut_curves(run.logger, trainer.step_count)
         log.info("training a pack of %d members on %s (%s mode)", len(runs), device, pack.mode)
+        progress = Progress(trainer.step_count, cfg.train.steps, "training",
+                            cfg.trainer.enable_progress_bar)  # fmt: skip
 
         def write_curves(step: int, terms: Terms, kl_per_dim: torch.Tensor, alive: torch.Tensor):
+            losses = terms["loss"][alive]
+            progress.update(step + 1, float(losses.mean()) if len(losses) else None)
             for k, run in enumerate(runs):
                 if run.logger and bool(alive[k]):
                     row = logged_terms({name: v[k] for name, v in terms.items()}, kl_per_dim[k])
@@ -126,10 +131,13 @@ class PackedFitter:
                 save_torch(run.member.run_dir / PACKED_CHECKPOINT, trainer.member_state(k))
 
         started = time.perf_counter()
-        outcomes = trainer.fit(
-            cfg.train.steps, write_curves, cfg.trainer.log_every_n_steps, save,
-            cfg.train.checkpoint_every,
-        )  # fmt: skip
+        try:
+            outcomes = trainer.fit(
+                cfg.train.steps, write_curves, cfg.trainer.log_every_n_steps, save,
+                cfg.train.checkpoint_every,
+            )  # fmt: skip
+        finally:
+            progress.close()
         log.info("pack of %d trained in %.1f s", len(runs), time.perf_counter() - started)
         results = []
         for run, module, outcome in zip(runs, modules, outcomes, strict=True):
