@@ -26,14 +26,14 @@ install: ## create .venv and install the package with its dev tools (CPU torch w
 	PYTHONWARNINGS=ignore $(BIN)/pip install --quiet -e '.[dev]'
 	$(BIN)/python -c "import torch, lightning, hydra, sklearn; print('installed: torch', torch.__version__)"
 
-test: ## the fast test suite (a few minutes on 2 cores)
-	$(BIN)/pytest -q
+test: ## the fast test suite, one worker per core (pytest-xdist)
+	$(BIN)/pytest -q -n auto
 
 test-all: ## every test but the Slurm ones, the slow ones too
 	$(BIN)/pytest -q -m "not slurm"
 
 test-faults: ## the fault-injection suite: kills, signals, corrupt files, full and read-only disks (root)
-	$(BIN)/pytest -q -m faults tests/faults
+	$(BIN)/pytest -q -n auto -m faults tests/faults
 
 SLURM_DIR ?= /tmp/vae-study-slurm
 

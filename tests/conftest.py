@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
-from pathlib import Path
 
 import pytest
-from cli_runner import CONSOLE_SCRIPT, TINY, run_cli
+import torch
+from cli_runner import TINY, run_cli
 
 
-@pytest.fixture
-def console_script() -> Path:
-    return CONSOLE_SCRIPT
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)  # one worker per core: in-process tests take one thread each
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ LAYERS = {
                               "vae_study.metrics"),
     "records, config, errors": ("vae_study.results", "vae_study.config", "vae_study.sweep",
                                 "vae_study.errors", "vae_study.host_memory", "vae_study.atomic",
-                                "vae_study.signals"),
+                                "vae_study.signals", "vae_study.process_exit"),
 }  # fmt: skip
 
 

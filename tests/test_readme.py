@@ -7,14 +7,12 @@ be exactly the quoted lines.
 
 from __future__ import annotations
 
-import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from cli_runner import run_script
 
 ROOT = Path(__file__).resolve().parents[1]
 BLOCK = re.compile(r"```console\n(.*?)```", re.DOTALL)
@@ -39,11 +37,7 @@ def test_the_readme_quotes_commands():
 @pytest.mark.parametrize(("command", "expected"), quoted_commands(), ids=lambda v: str(v)[:40])
 def test_a_quoted_command_prints_what_the_readme_says(tmp_path, command, expected):
     program, *args = shlex.split(command)
-    executable = Path(sys.executable).parent / program
-    result = subprocess.run(
-        [str(executable), *args, f"paths.results={tmp_path}"], cwd=ROOT, capture_output=True,
-        text=True, timeout=120, env={**os.environ, "WANDB_MODE": "disabled"},
-    )  # fmt: skip
+    result = run_script(program, *args, f"paths.results={tmp_path}", cwd=ROOT, timeout=120)
     printed = [line for line in (result.stdout + result.stderr).splitlines() if line.strip()]
     assert printed == expected
     assert list(tmp_path.iterdir()) == []

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
+from cli_runner import run_script, start_script
 
 from vae_study.results import RunRecord, reference_model_num
 
@@ -15,14 +15,6 @@ FAST = [
     "study=mini", "model=beta_vae", "model.strength=0", "train.steps=5", "arch=mlp",
     "arch.hidden=[32]", "metrics=none", "logger=none", "trainer.enable_progress_bar=false",
 ]  # fmt: skip
-
-
-def run(console_script: Path, name: str, *args: str, timeout: float = 300):
-    executable = console_script.parent / name
-    env = {**os.environ, "WANDB_MODE": "disabled"}
-    return subprocess.run(
-        [str(executable), *args], capture_output=True, text=True, timeout=timeout, env=env
-    )
 
 
 def records(results: Path) -> list[RunRecord]:
@@ -42,13 +34,13 @@ def status_counts(output: str) -> dict[str, int]:
     return {words[i]: int(words[i + 1]) for i in range(0, len(words), 2)}
 
 
-def test_the_study_plans_expand_to_the_reference_grid(console_script):
-    full = run(console_script, "vae-study-status", "study=locatello", "--count")
-    dsprites = run(console_script, "vae-study-status", "study=locatello", "dataset=dsprites",
+def test_the_study_plans_expand_to_the_reference_grid():
+    full = run_script("vae-study-status", "study=locatello", "--count")
+    dsprites = run_script("vae-study-status", "study=locatello", "dataset=dsprites",
                    "--count")  # fmt: skip
     assert full.stdout.strip() == "planned: 12600 runs", full.stderr
     assert dsprites.stdout.strip() == "planned: 1800 runs", dsprites.stderr
-    mini = run(console_script, "vae-study-status", "study=mini", "--count")
+    mini = run_script("vae-study-status", "study=mini", "--count")
     assert mini.stdout.strip() == "planned: 24 runs"
 
 
@@ -81,10 +73,10 @@ def test_reference_model_numbers():
     assert reference_model_num("dsprites", "beta_vae", 0, 50) is None
 
 
-def test_a_sweep_survives_a_failing_run_and_status_reports_every_state(console_script, tmp_path):
+def test_a_sweep_survives_a_failing_run_and_status_reports_every_state(tmp_path):
     sweep = [*FAST, "model.likelihood=gaussian", "train.optimizer.lr=1e-4,1e30", "seed=0,1",
              f"paths.results={tmp_path}"]  # fmt: skip
-    launched = run(console_script, "vae-study", "-m", *sweep)
+    launched = run_script("vae-study", "-m", *sweep)
     assert launched.returncode != 0  # the sweep reports the failure ...
     states = sorted(r.status for r in records(tmp_path))
     assert states == ["done", "done", "failed", "failed"]  # ... after running every job
@@ -94,7 +86,7 @@ def test_a_sweep_survives_a_failing_run_and_status_reports_every_state(console_s
     garbage = tmp_path / "mini" / "runs" / "0123456789ab" / "record.json"
     garbage.parent.mkdir()
     garbage.write_text("{not json")
-    status = run(console_script, "vae-study-status", *sweep)
+    status = run_script("vae-study-status", *sweep)
     assert status.returncode == 0, status.stderr
     assert status_counts(status.stdout) == {
         "done": 2, "failed": 2, "running": 0, "interrupted": 0, "missing": 0,
@@ -103,21 +95,15 @@ def test_a_sweep_survives_a_failing_run_and_status_reports_every_state(console_s
     assert len(failed) == 2 and all("diverged" in line for line in failed)
     assert f"unreadable record (ignored): {garbage}" in status.stdout
 
-    relaunched = run(console_script, "vae-study", "-m", *sweep)
+    relaunched = run_script("vae-study", "-m", *sweep)
     assert "done already" in relaunched.stdout + relaunched.stderr
     assert sorted(r.status for r in records(tmp_path)) == ["done", "done", "failed", "failed"]
 
 
-def test_two_launches_of_one_run_at_once_train_it_once(console_script, tmp_path):
+def test_two_launches_of_one_run_at_once_train_it_once(tmp_path):
     args = [*FAST, "train.steps=300", "seed=3", f"paths.results={tmp_path}"]
-    executable = str(console_script.parent / "vae-study")
-    env = {**os.environ, "WANDB_MODE": "disabled"}
-    both = [
-        subprocess.Popen([executable, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                         text=True, env=env)
-        for _ in range(2)
-    ]  # fmt: skip
-    outputs = [p.communicate(timeout=300)[0] for p in both]
+    both = [start_script("vae-study", *args) for _ in range(2)]
+    outputs = ["".join(p.communicate(timeout=300)) for p in both]
     assert all(p.returncode == 0 for p in both), outputs
     [record] = records(tmp_path)
     assert record.status == "done" and record.train["steps"] == 300
@@ -126,8 +112,8 @@ def test_two_launches_of_one_run_at_once_train_it_once(console_script, tmp_path)
     assert not list(tmp_path.glob("*/runs/*/.record-*"))  # no half-written temporaries
 
 
-def test_parallel_local_jobs_share_the_cores(console_script, tmp_path):
-    launched = run(console_script, "vae-study", "-m", *FAST, "seed=0,1", "hydra/launcher=local",
+def test_parallel_local_jobs_share_the_cores(tmp_path):
+    launched = run_script("vae-study", "-m", *FAST, "seed=0,1", "hydra/launcher=local",
                    "hydra.launcher.n_jobs=2", f"paths.results={tmp_path}")  # fmt: skip
     assert launched.returncode == 0, launched.stderr
     found = records(tmp_path)

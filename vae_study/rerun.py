@@ -22,6 +22,7 @@ from omegaconf import OmegaConf
 
 from vae_study.config import register
 from vae_study.errors import ConfigError
+from vae_study.process_exit import skip_final_collections
 from vae_study.results import RunRecord, find_run, package_versions, run_folder
 
 HEADLINE = ("beta_vae", "factor_vae", "mig", "dci", "modularity", "sap")
@@ -40,6 +41,7 @@ def rerun_config(record: RunRecord, results: Path) -> OmegaConf:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point (``vae-study-rerun``)."""
+    skip_final_collections()
     parser = argparse.ArgumentParser(prog="vae-study-rerun", description=__doc__.splitlines()[0])
     parser.add_argument("run", help="run folder, record.json path or run id")
     parser.add_argument("--results", type=Path, default=Path("results/rerun"),

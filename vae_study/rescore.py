@@ -27,6 +27,7 @@ from vae_study.build import evaluation_settings, is_baseline, load_trained
 from vae_study.errors import ConfigError
 from vae_study.metrics.settings import EvaluationSettings
 from vae_study.models.module import representation_function
+from vae_study.process_exit import skip_final_collections
 from vae_study.results import RunRecord, find_run
 
 log = logging.getLogger("vae_study")
@@ -88,6 +89,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
+    skip_final_collections()
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if args.threads:

@@ -38,6 +38,7 @@ from vae_study.config import (
     group_options,
 )
 from vae_study.errors import ConfigError
+from vae_study.process_exit import skip_final_collections
 from vae_study.results import (
     RECORD_NAME,
     RunRecord,
@@ -229,6 +230,7 @@ def folder_statuses(runs_dir: Path) -> list[RunStatus]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Console entry point (``vae-study-status``)."""
+    skip_final_collections()
     parser = argparse.ArgumentParser(
         prog="vae-study-status", description=__doc__.split("\n\n")[0].strip("`")
     )

@@ -27,6 +27,7 @@ from omegaconf import DictConfig
 
 from vae_study.config import CONF_DIR, CONFIG_NAME, compose_command_line
 from vae_study.errors import ConfigError
+from vae_study.process_exit import skip_final_collections
 from vae_study.signals import EXIT_INTERRUPTED, EXIT_TERMINATED, Terminated, raise_on_sigterm
 
 
@@ -65,13 +66,15 @@ def _hydra_main(cfg: DictConfig) -> Any:
 
 def main() -> None:
     """Console entry point (``vae-study``)."""
+    skip_final_collections()
     raise_on_sigterm()
     try:
         composed = compose_command_line(sys.argv[1:])
-        if composed is not None and composed[1]:
+        if composed is not None:
             from vae_study.checks import check_config
 
-            check_config(composed[0])
+            check_config(composed[0])  # before Hydra composes the run again
+        if composed is not None and composed[1]:
             from vae_study.build import build_job
 
             build_job(composed[0])  # a sweep's mistake stops before any job starts

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_runner import CONSOLE_SCRIPT
+from cli_runner import WarmChild, run_script, start_script
 
 from vae_study.results import RunRecord
 
@@ -34,21 +34,15 @@ RUN = [
     f"trainer.log_every_n_steps={LOG_EVERY}", "trainer.enable_progress_bar=false",
 ]  # fmt: skip
 PACK = ["-m", *RUN, "seed=0,1", "pack.size=2"]
-ENV = {**os.environ, "WANDB_MODE": "disabled"}
 ROWS = STEPS // LOG_EVERY
 
 
-def launch(args: list[str], results: Path, **kwargs) -> subprocess.Popen:
-    return subprocess.Popen(
-        [str(CONSOLE_SCRIPT), *args, f"paths.results={results}"], env=ENV,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs,
-    )  # fmt: skip
+def launch(args: list[str], results: Path) -> WarmChild:
+    return start_script("vae-study", *args, f"paths.results={results}")
 
 
 def run(args: list[str], results: Path) -> subprocess.CompletedProcess:
-    process = launch(args, results)
-    out, err = process.communicate(timeout=300)
-    return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+    return run_script("vae-study", *args, f"paths.results={results}")
 
 
 def folders(results: Path) -> list[Path]:
@@ -66,7 +60,7 @@ def checkpoint(folder: Path) -> Path | None:
 
 
 def stop_when(
-    process: subprocess.Popen, results: Path, ready: Callable[[Path], bool], signum: int
+    process: WarmChild, results: Path, ready: Callable[[Path], bool], signum: int
 ) -> None:
     """Send ``signum`` to the process once ``ready(run folder)`` holds for its first run."""
     deadline = time.monotonic() + 120
@@ -230,10 +224,7 @@ def test_an_unreadable_checkpoint_is_set_aside_and_the_run_completes(
 def test_an_unreadable_record_is_run_again_never_counted_done(tmp_path, reference, damage):
     folder = copy_of(reference.parent.parent.parent, tmp_path)
     (folder / "record.json").write_text(damage)
-    status = subprocess.run(
-        [str(CONSOLE_SCRIPT.parent / "vae-study-status"), *RUN, f"paths.results={tmp_path}"],
-        capture_output=True, text=True, env=ENV, timeout=120,
-    )  # fmt: skip
+    status = run_script("vae-study-status", *RUN, f"paths.results={tmp_path}", timeout=120)
     assert "done: 0" in status.stdout and "unreadable record" in status.stdout
     assert run(RUN, tmp_path).returncode == 0
     assert_same_as(folder, reference)

@@ -76,7 +76,7 @@ def rescaled(num_factors: int, seed: int = 0) -> Represent:
     return lambda x: np.asarray(x, dtype=np.float64) * scale + shift
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def kit() -> SimpleNamespace:
     """Data classes and representations for the metric tests."""
     return SimpleNamespace(

@@ -38,8 +38,14 @@ def _run(kit, represent, names=ALL, seed=0, data=None, **options):
     return evaluate(data or kit.FactorValueData(), represent, names, seed, **options, **TINY)
 
 
-def test_keys_and_times(kit):
-    scores = _run(kit, kit.identity)
+@pytest.fixture(scope="module")
+def perfect(kit) -> dict[str, float]:
+    """Every score of the perfect code."""
+    return _run(kit, kit.identity)
+
+
+def test_keys_and_times(perfect):
+    scores = perfect
     assert list(scores) == output_keys(ALL, **TINY)
     assert all(isinstance(v, float) and np.isfinite(v) for v in scores.values())
     assert all(scores[f"time.{name}"] >= 0 for name in ALL)
@@ -193,16 +199,14 @@ def _tolerance(key):
     return 0.1 if key.startswith("downstream") else 0.03
 
 
-def test_permuting_codes_changes_no_score(kit):
-    perfect = _run(kit, kit.identity)
+def test_permuting_codes_changes_no_score(kit, perfect):
     moved = _run(kit, kit.permuted(3))
     for key, value in perfect.items():
         if not key.startswith("time."):
             assert moved[key] == pytest.approx(value, abs=_tolerance(key)), key
 
 
-def test_rescaling_codes_changes_only_the_scale_dependent_scores(kit):
-    perfect = _run(kit, kit.identity)
+def test_rescaling_codes_changes_only_the_scale_dependent_scores(kit, perfect):
     moved = _run(kit, kit.rescaled(3))
     # By construction: the Wasserstein scores are in the units of the codes' variance, and
     # SAP's LinearSVC(C=0.01) sees unstandardised single codes.

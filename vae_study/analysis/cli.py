@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vae_study.analysis.collect import collect, write_table
+from vae_study.process_exit import skip_final_collections
 from vae_study.results import runs_folder, study_folder
 
 
@@ -63,6 +64,7 @@ def differing_keys(protocols: Sequence[str]) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point (``python -m vae_study.analysis``)."""
+    skip_final_collections()
     args = _parser().parse_args(argv)
     study_dir, runs_dir = (
         study_folder(args.results, args.study),

@@ -43,6 +43,7 @@ from vae_study.metrics.sampling import Represent
 from vae_study.metrics.settings import EvaluationSettings
 from vae_study.models.module import representation_function
 from vae_study.models.pictures import interpolation, reconstructions, tile, traversals
+from vae_study.process_exit import skip_final_collections
 from vae_study.results import find_run
 
 VIEWS = ("reconstructions", "traversals", "interpolation", "tsne", "rotation")
@@ -277,6 +278,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point (``vae-study-viz``)."""
+    skip_final_collections()
     args = _parser().parse_args(argv)
     try:
         run = load_trained(find_run(args.run, args.results))
