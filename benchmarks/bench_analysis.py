@@ -76,9 +76,14 @@ def main() -> None:
                    "--paper", str(ROOT / "results" / "paper")]  # fmt: skip
         if args.resamples is not None:
             command += ["--resamples", str(args.resamples)]
-        with contextlib.redirect_stdout(io.StringIO()):
-            timed("the whole figures command", lambda: cli.main(command))
-        print(f"(printed by the command: figures in {results / 'bench' / 'figures'})")
+        printed = io.StringIO()
+        started = time.perf_counter()
+        with contextlib.redirect_stdout(printed):
+            cli.main(command)
+        print(f"{'the whole figures command':58s} {time.perf_counter() - started:7.1f} s")
+        for line in printed.getvalue().splitlines():
+            if line.startswith("collected in") or " files to " in line:
+                print(f"  the command: {line.strip()}")
 
 
 if __name__ == "__main__":

@@ -456,9 +456,9 @@ def _compare_one(
         skip_diagonal=figure.kind == "metric_vs_metric",
         target_half_width=corr.SCALE * settings.target_half_width,
     )
-    width = 4.2 if figure.kind == "metric_vs_metric" else 6.4
+    width = 4.2 if figure.kind == "metric_vs_metric" else 7.4
     with style():
-        fig, axes = panels(3, 3, (width, 3.9))
+        fig, axes = panels(3, 3 if figure.kind == "metric_vs_metric" else 1, (width, 3.9))
         heatmap(axes[0], published, f"paper, {figure.name} ({figure.dataset})")
         if reason is None:
             matrix_heatmap(axes[1], ours, f"ours ({runs} runs); hatched: includes 0")
