@@ -1,4 +1,4 @@
-"""Fixtures of the analysis tests: a small synthetic study and a tiny trained run."""
+"""Fixtures of the analysis tests: settings, a small synthetic study and a tiny trained run."""
 
 from __future__ import annotations
 
@@ -9,7 +9,14 @@ import pytest
 import torch
 from synthetic_study import VERSIONS, write_study
 
+from vae_study.analysis.settings import AnalysisSettings, load_settings
 from vae_study.results import RunRecord
+
+
+@pytest.fixture(scope="session")
+def settings() -> AnalysisSettings:
+    """The analysis settings of ``conf/analysis/default.yaml``, with 200 resamples (quicker)."""
+    return load_settings(resamples=200)
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,11 @@
-"""The study's figures from a small synthetic study: every file written, and written alike."""
+"""The study's figures from a small synthetic study: every file written, with its intervals, and
+written alike for the same seed."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+from dataclasses import replace
 from pathlib import Path
 
 import pandas as pd
@@ -11,7 +13,7 @@ import pytest
 
 from vae_study.analysis import cli
 from vae_study.analysis.collect import collect
-from vae_study.analysis.figures import paper_figure, render_study
+from vae_study.analysis.figures import paper_figure, render_study, study_correlations
 
 # seaborn 0.13 calls matplotlib 3.11 APIs that are being deprecated (boxplot's vert, set_bad)
 pytestmark = pytest.mark.filterwarnings(
@@ -30,14 +32,20 @@ TABLES = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def figures_run(small_study) -> tuple[Path, str]:
-    """``python -m vae_study.analysis figures`` on the small study: (figures folder, stdout)."""
+def run_figures(results: Path, *flags: str) -> str:
+    """``python -m vae_study.analysis figures`` on the small study; what it printed."""
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
-        cli.main(["figures", "--study", "synthetic", "--results", str(small_study),
-                  "--paper", str(PAPER)])  # fmt: skip
-    return small_study / "synthetic" / "figures", out.getvalue()
+        cli.main(["figures", "--study", "synthetic", "--results", str(results),
+                  "--paper", str(PAPER), *flags])  # fmt: skip
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def figures_run(small_study, settings) -> tuple[Path, str]:
+    """The figures of the small study at the test settings: (figures folder, stdout)."""
+    printed = run_figures(small_study, "--resamples", str(settings.resamples))
+    return small_study / "synthetic" / "figures", printed
 
 
 def test_every_figure_is_a_non_empty_png_and_pdf_with_its_numbers(figures_run):
@@ -53,12 +61,31 @@ def test_every_figure_is_a_non_empty_png_and_pdf_with_its_numbers(figures_run):
 def test_the_command_writes_the_table_and_prints_the_comparison(figures_run, small_study):
     _, printed = figures_run
     assert printed.startswith(
+        "intervals: 95% bca, 200 stratified resamples, seed 0\n"
         "56 records: 56 done, 0 failed, 0 running, 0 interrupted, 0 unreadable"
     )
     assert len(pd.read_csv(small_study / "synthetic" / "study_table.csv")) == 56
     assert "fig2 on noisy_dsprites" in printed and "fig5 on dsprites" in printed
-    assert "row     column  paper  ours" in printed
-    assert printed.count("sign agrees in") == 2
+    assert "row     column  paper  ours  interval consistent" in printed
+    assert printed.count("consistent with the paper in") == 2
+    assert printed.count("every 95% interval within +-10 (x100 scale): about") == 2
+
+
+def test_every_heatmap_cell_has_its_interval_in_the_companion_table(figures_run):
+    folder, _ = figures_run
+    for name in ("metric_vs_metric", "metric_vs_downstream"):
+        cells = pd.read_csv(folder / f"{name}.csv")
+        assert list(cells.columns) == [
+            "dataset", "metric", "column", "estimate", "low", "high", "n",
+        ]  # fmt: skip
+        assert (cells["n"] == 27).all() and cells[["estimate", "low", "high"]].notna().all().all()
+        assert ((cells["low"] <= cells["estimate"] + 1e-9)
+                & (cells["estimate"] <= cells["high"] + 1e-9)).all()  # fmt: skip
+    shares = pd.read_csv(folder / "variance_split.csv")
+    assert {"seed_low", "seed_high", "model_low", "strength_high"} <= set(shares.columns)
+    assert {"low", "high"} <= set(pd.read_csv(folder / "bad_strength_beats_good.csv").columns)
+    paper = pd.read_csv(folder / "paper_fig5_comparison.csv")
+    assert {"low", "high", "consistent", "sign_decided", "models_needed"} <= set(paper.columns)
 
 
 def test_a_data_set_with_two_runs_is_noted_not_correlated(figures_run):
@@ -71,18 +98,48 @@ def test_a_data_set_with_two_runs_is_noted_not_correlated(figures_run):
     }
 
 
-def test_regenerating_gives_byte_identical_files(figures_run, small_study, tmp_path):
+def test_regenerating_gives_byte_identical_files(figures_run, small_study, settings, tmp_path):
     folder, _ = figures_run
     table = collect(small_study / "synthetic" / "runs").table
-    again = render_study(table, tmp_path, PAPER).paths
+    again = render_study(table, tmp_path, PAPER, settings).paths
     assert sorted(p.name for p in again) == sorted(p.name for p in folder.iterdir())
     for path in again:
         assert path.read_bytes() == (folder / path.name).read_bytes(), path.name
 
 
-def test_the_comparison_without_the_papers_data_set_says_so(small_study, tmp_path):
+def test_another_seed_moves_the_intervals_not_the_estimates(figures_run, small_study, settings):
+    folder, _ = figures_run
     table = collect(small_study / "synthetic" / "runs").table
-    paths, [fig2, fig5] = paper_figure(table[table["dataset"] == "dsprites"], PAPER, tmp_path)
+    first = study_correlations(table, settings)["dsprites"]
+    other = study_correlations(table, replace(settings, seed=settings.seed + 1))["dsprites"]
+    pd.testing.assert_frame_equal(first.estimate, other.estimate)
+    assert not first.low.equals(other.low)
+    written = pd.read_csv(folder / "metric_vs_metric.csv")
+    assert written.loc[written["dataset"] == "dsprites", "low"].to_numpy() == pytest.approx(
+        first.select(*[list(first.estimate.index[:6])] * 2).low.to_numpy().ravel()
+    )
+
+
+def test_the_command_line_overrides_the_settings_file(tmp_path, capsys):
+    command = ["figures", "--study", "none", "--results", str(tmp_path)]
+    with pytest.raises(SystemExit) as stopped:  # no records: stops after reading the settings
+        cli.main([*command, "--resamples", "20", "--seed", "3", "--interval", "percentile"])
+    assert stopped.value.code == 1
+    assert capsys.readouterr().out.startswith(
+        "intervals: 95% percentile, 20 stratified resamples, seed 3\n"
+    )
+    with pytest.raises(SystemExit) as stopped:
+        cli.main([*command, "--level", "1.5"])
+    assert stopped.value.code == 2
+    assert "bootstrap.level: 1.5 (need 0 < level < 1)" in capsys.readouterr().err
+
+
+def test_the_comparison_without_the_papers_data_set_says_so(small_study, settings, tmp_path):
+    table = collect(small_study / "synthetic" / "runs").table
+    dsprites = table[table["dataset"] == "dsprites"]
+    paths, [fig2, fig5] = paper_figure(
+        dsprites, study_correlations(dsprites, settings), PAPER, tmp_path, settings
+    )
     assert all(p.stat().st_size > 0 for p in paths)
     assert fig2.cells["ours"].isna().all() and fig5.cells["ours"].notna().all()
     assert fig2.text().endswith(

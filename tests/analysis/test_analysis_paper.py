@@ -1,4 +1,4 @@
-"""The paper's matrices and the cell-by-cell comparison with ours."""
+"""The paper's matrices and the cell-by-cell comparison with ours, with our intervals."""
 
 from __future__ import annotations
 
@@ -7,9 +7,23 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from vae_study.analysis.paper import PAPER_FIGURES, compare, format_comparison, read_matrix
+from vae_study.analysis.correlations import IntervalMatrix
+from vae_study.analysis.paper import (
+    PAPER_FIGURES,
+    compare,
+    format_comparison,
+    models_for_half_width,
+    read_matrix,
+    summary,
+)
 
 PAPER = Path(__file__).resolve().parents[2] / "results" / "paper"
+
+
+def intervals(estimate: pd.DataFrame, half_width: float, runs: int = 24) -> IntervalMatrix:
+    return IntervalMatrix(
+        estimate, estimate - half_width, estimate + half_width, estimate * 0 + runs
+    )
 
 
 def test_the_committed_paper_matrices_read_with_their_captions():
@@ -20,25 +34,52 @@ def test_the_committed_paper_matrices_read_with_their_captions():
     assert "Figure 5" in fig5[1]
 
 
-def test_our_copy_of_the_paper_agrees_everywhere_and_its_negation_nowhere():
+def test_the_paper_within_narrow_intervals_agrees_everywhere_and_its_negation_nowhere():
     paper, _ = read_matrix(PAPER / PAPER_FIGURES[0].file)
-    same = compare(paper, paper + 0.3, skip_diagonal=True)
-    assert len(same) == 30 and same["sign_agrees"].all() and same["order_agrees"].all()
-    flipped = compare(paper, -paper, skip_diagonal=True)
-    assert not flipped.loc[flipped["paper"] != 0, "sign_agrees"].any()
-    assert not flipped.loc[flipped["row"] == "MIG", "order_agrees"].all()
+    same = compare(paper, intervals(paper + 0.3, 1.0), skip_diagonal=True, target_half_width=10)
+    assert len(same) == 30 and same["consistent"].all()
+    assert same["sign_decided"].all() and same["sign_agrees"].all()
+    flipped = compare(paper, intervals(-paper, 1.0), skip_diagonal=True, target_half_width=10)
+    decided = flipped[flipped["sign_decided"].astype(bool)]
+    assert not flipped["consistent"].any() and not decided["sign_agrees"].any()
+    assert flipped["sign_decided"].all()
 
 
-def test_ties_in_the_paper_give_a_range_and_missing_cells_are_na():
-    paper = pd.DataFrame({"A": [50.0], "B": [28.0], "C": [28.0], "D": [10.0]}, index=["M"])
-    ours = pd.DataFrame({"A": [40.0], "B": [20.0], "C": [30.0]}, index=["M"])  # no D
-    cells = compare(paper, ours, skip_diagonal=False).set_index("column")
-    assert cells.loc["B", "rank_paper"] == "2-3" and cells.loc["C", "rank_paper"] == "2-3"
-    assert cells.loc["B", "rank_ours"] == "3" and bool(cells.loc["B", "order_agrees"])
-    assert cells.loc["A", "rank_ours"] == "1" and bool(cells.loc["A", "order_agrees"])
-    assert pd.isna(cells.loc["D", "sign_agrees"]) and np.isnan(cells.loc["D", "ours"])
-    text = format_comparison(cells.reset_index(), "title")
-    assert text.splitlines()[0] == "title"
-    assert text.splitlines()[-1] == (
-        "sign agrees in 3/3 cells, ordering in 3/3 (1 cells have no value of ours)"
-    )
+def test_intervals_that_include_zero_leave_the_sign_undecided():
+    paper = pd.DataFrame({"A": [50.0], "B": [-30.0], "C": [5.0], "D": [10.0]}, index=["M"])
+    ours = pd.DataFrame({"A": [40.0], "B": [20.0], "C": [-15.0], "D": [np.nan]}, index=["M"])
+    low = pd.DataFrame({"A": [25.0], "B": [-5.0], "C": [-30.0], "D": [np.nan]}, index=["M"])
+    high = pd.DataFrame({"A": [55.0], "B": [45.0], "C": [-2.0], "D": [np.nan]}, index=["M"])
+    matrix = IntervalMatrix(ours, low, high, ours * 0 + 24)
+    cells = compare(paper, matrix, skip_diagonal=False, target_half_width=10).set_index("column")
+    assert list(cells["consistent"]) == [True, False, False, pd.NA]
+    assert list(cells["sign_decided"]) == [True, False, True, pd.NA]
+    assert cells.loc["A", "sign_agrees"] and not cells.loc["C", "sign_agrees"]
+    assert pd.isna(cells.loc["B", "sign_agrees"])
+    # half-widths 15, 25 and 14 at 24 models; +-10 takes 24 (h / 10)^2 models
+    assert list(cells["models_needed"][:3]) == [54, 150, 48]
+    assert summary(cells.reset_index(), 10, 0.95) == [
+        "consistent with the paper in 1 of 3 cells; sign decided in 2 cells, agreeing in 1; "
+        "undecided in 1 (1 cells have no value of ours)",
+        "every 95% interval within +-10 (x100 scale): about 150 models per data set (now 24); "
+        "the undecided cells alone: 150",
+    ]
+    text = format_comparison(cells.reset_index(), "title", target_half_width=10, level=0.95)
+    assert text.splitlines()[0] == "title" and "[-5, 45]" in text and "undecided" in text
+
+
+def test_models_for_half_width_follows_one_over_root_n():
+    assert models_for_half_width(-20.0, 20.0, 24, 10.0) == 96  # half the width: 4x the models
+    assert models_for_half_width(0.0, 10.0, 100, 10.0) == 25
+    assert np.isnan(models_for_half_width(np.nan, 1.0, 24, 10.0))
+
+
+def test_no_value_of_ours_says_so():
+    paper, _ = read_matrix(PAPER / PAPER_FIGURES[0].file)
+    nothing = paper * np.nan
+    cells = compare(
+        paper, IntervalMatrix(nothing, nothing, nothing, nothing), skip_diagonal=True,
+        target_half_width=10,
+    )  # fmt: skip
+    assert summary(cells, 10, 0.95) == ["no value of ours in any of the 30 cells"]
+    assert cells["consistent"].isna().all() and cells["models_needed"].isna().all()

@@ -2,10 +2,13 @@
 
     python -m vae_study.analysis collect --study <name> --results <dir>
     python -m vae_study.analysis figures --study <name> --results <dir> [--paper <dir>]
+        [--resamples R] [--level L] [--seed S] [--interval bca|percentile]
+        [--target-half-width H]
 
 The table goes to ``<dir>/<name>/study_table.csv`` and ``.parquet``, the figures to
 ``<dir>/<name>/figures/``. The paper's matrices are read from ``--paper`` (default
-``<dir>/paper``).
+``<dir>/paper``). Every interval's settings come from ``conf/analysis/default.yaml``; the flags
+override them for one command.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vae_study.analysis.collect import collect, write_table
+from vae_study.analysis.settings import load_settings
 from vae_study.process_exit import skip_final_collections
 from vae_study.results import runs_folder, study_folder
 
@@ -52,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                 action="store_true",
                 help="draw runs of different protocols together (refused by default)",
             )
+            _interval_flags(command)
     return parser
 
 
@@ -62,10 +67,39 @@ def differing_keys(protocols: Sequence[str]) -> list[str]:
     return sorted(set.union(*keys) - set.intersection(*keys))
 
 
+def _interval_flags(command: argparse.ArgumentParser) -> None:
+    """Flags that override ``conf/analysis/default.yaml`` (None: the file's value)."""
+    for flag, kind, text in (
+        ("--resamples", int, "bootstrap resamples"),
+        ("--level", float, "confidence level of every interval"),
+        ("--seed", int, "seed of the resamples"),
+        ("--interval", str, "interval method: bca or percentile"),
+        ("--target-half-width", float, "half-width (correlation scale) to size the study for"),
+    ):
+        command.add_argument(flag, type=kind, default=None, help=f"{text} (default: conf/analysis)")
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point (``python -m vae_study.analysis``)."""
     skip_final_collections()
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = None
+    if args.command == "figures":
+        try:
+            settings = load_settings(
+                resamples=args.resamples,
+                level=args.level,
+                seed=args.seed,
+                interval=args.interval,
+                target_half_width=args.target_half_width,
+            )
+        except ValueError as error:
+            parser.error(str(error))
+        print(
+            f"intervals: {settings.level:.0%} {settings.interval}, {settings.resamples:,} "
+            f"stratified resamples, seed {settings.seed}"
+        )
     study_dir, runs_dir = (
         study_folder(args.results, args.study),
         runs_folder(args.results, args.study),
@@ -90,12 +124,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(2)
     for protocol in protocols:
         print(f"protocol: {protocol}")
-    if args.command == "figures":
+    if settings is not None:
         from vae_study.analysis.figures import render_study
 
         started = time.perf_counter()
         paper = args.paper if args.paper is not None else args.results / "paper"
-        rendered = render_study(collection.table, study_dir / "figures", paper)
+        rendered = render_study(collection.table, study_dir / "figures", paper, settings)
         for comparison in rendered.comparisons:
             print()
             print(comparison.text())

@@ -1,17 +1,23 @@
-"""The paper's published correlation matrices and a cell-by-cell comparison with ours.
+"""The paper's published correlation matrices and a cell-by-cell comparison with ours, with
+our uncertainty.
 
 ``results/paper/`` holds Figure 2 (metric vs metric on Noisy-dSprites) and Figure 5 (metric vs
 downstream on dSprites) of Locatello et al. 2019 as CSVs: ``#`` comment lines giving the source,
 then a matrix of integers (Spearman x100) with a ``metric`` column of row labels.
 
-:func:`compare` lines our matrix up with the paper's. Per cell (off the diagonal for a matrix of
-metrics against themselves, whose diagonal is 100 by construction):
+:func:`compare` lines our matrix and its intervals
+(:class:`~vae_study.analysis.correlations.IntervalMatrix`) up with the paper's. Per cell (off the
+diagonal for a matrix of metrics against themselves, whose diagonal is 100 by construction):
 
-* ``sign_agrees``: the sign of ours, rounded to an integer like the paper's, equals the paper's
-  sign (0 is a sign of its own);
-* ``rank_paper`` / ``rank_ours``: the cell's position in its row, 1 = largest, among the cells of
-  that row both matrices have. Ties in the paper's integers give a range of positions ("3-4");
-* ``order_agrees``: our position lies in the paper's range.
+* ``consistent``: the paper's value lies in our interval (ends included);
+* ``sign_decided``: our interval excludes 0, so our data decide the sign at this study size;
+* ``sign_agrees``: where the sign is decided, our sign equals the paper's (NA where undecided);
+* ``models_needed``: the models per data set at which the cell's interval would be
+  ``target_half_width`` wide on each side, from the 1/sqrt(n) scaling of the interval's
+  half-width: n (half-width / target)^2, rounded up (:func:`models_for_half_width`).
+
+The paper's own values are taken as exact: they rest on about 1,800 models per data set, whose
+intervals are a fraction of ours.
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from vae_study.analysis.correlations import IntervalMatrix
 
 
 @dataclass(frozen=True)
@@ -56,71 +64,115 @@ def read_matrix(path: str | Path) -> tuple[pd.DataFrame, str]:
     return matrix, caption
 
 
-def _positions(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Each value's range of positions in descending order (1 = largest)."""
-    return values.rank(ascending=False, method="min"), values.rank(ascending=False, method="max")
+def models_for_half_width(
+    low: np.ndarray, high: np.ndarray, runs: np.ndarray, target: float
+) -> np.ndarray:
+    """Models at which an interval [low, high] measured at ``runs`` models would have the
+    half-width ``target`` (same units), if its half-width falls as 1/sqrt(models): runs
+    ((high - low) / 2 / target)^2, rounded up; NaN where the interval is."""
+    half = (np.asarray(high, dtype=float) - np.asarray(low, dtype=float)) / 2
+    return np.ceil(np.asarray(runs, dtype=float) * (half / target) ** 2)
 
 
-def _span(low: float, high: float) -> str:
-    return f"{low:.0f}" if np.isnan(low) or low == high else f"{low:.0f}-{high:.0f}"
-
-
-def compare(paper: pd.DataFrame, ours: pd.DataFrame, *, skip_diagonal: bool) -> pd.DataFrame:
+def compare(
+    paper: pd.DataFrame, ours: IntervalMatrix, *, skip_diagonal: bool, target_half_width: float
+) -> pd.DataFrame:
     """The cell-by-cell comparison defined in the module docstring, one row per paper cell.
 
-    ``ours`` is aligned to the paper's rows and columns (labels it lacks are NaN). Columns:
-    ``row``, ``column``, ``paper``, ``ours``, ``difference`` (ours - paper), ``sign_agrees``,
-    ``rank_paper``, ``rank_ours``, ``order_agrees``; the last four are NA where ours is NaN.
+    ``ours`` is aligned to the paper's rows and columns (labels it lacks are NaN);
+    ``target_half_width`` is on the x100 scale. Columns: ``row``, ``column``, ``paper``,
+    ``ours``, ``low``, ``high``, ``n``, ``difference`` (ours - paper), ``consistent``,
+    ``sign_decided``, ``sign_agrees``, ``models_needed``; the last four are NA where ours is NaN.
     """
-    ours = ours.reindex(index=paper.index, columns=paper.columns).astype(float)
+    aligned = ours.reindex_like(paper)
     rows = []
     for label in paper.index:
-        cells = [c for c in paper.columns if not (skip_diagonal and c == label)]
-        both = [c for c in cells if np.isfinite(ours.at[label, c])]
-        low, high = _positions(paper.loc[label, both])
-        mine = ours.loc[label, both].rank(ascending=False, method="average")
-        for column in cells:
-            value, reference = ours.at[label, column], paper.at[label, column]
-            known = column in both
+        for column in paper.columns:
+            if skip_diagonal and column == label:
+                continue
+            value, low, high = (
+                float(frame.at[label, column])
+                for frame in (aligned.estimate, aligned.low, aligned.high)
+            )
+            runs = aligned.runs.at[label, column]
+            reference = float(paper.at[label, column])
+            known = bool(np.isfinite([value, low, high]).all())
+            decided = known and (low > 0 or high < 0)
+            needed = models_for_half_width(low, high, runs, target_half_width) if known else 0
             rows.append({
                 "row": label,
                 "column": column,
                 "paper": reference,
                 "ours": value,
+                "low": low,
+                "high": high,
+                "n": int(runs) if known else pd.NA,
                 "difference": value - reference,
-                "sign_agrees": bool(np.sign(np.round(value)) == np.sign(reference)) if known
-                else pd.NA,
-                "rank_paper": _span(low[column], high[column]) if known else pd.NA,
-                "rank_ours": f"{mine[column]:g}" if known else pd.NA,
-                "order_agrees": bool(low[column] <= mine[column] <= high[column]) if known
-                else pd.NA,
+                "consistent": bool(low <= reference <= high) if known else pd.NA,
+                "sign_decided": decided if known else pd.NA,
+                "sign_agrees": bool(np.sign(value) == np.sign(reference)) if decided else pd.NA,
+                "models_needed": int(needed) if known else pd.NA,
             })  # fmt: skip
     return pd.DataFrame(rows)
+
+
+def summary(comparison: pd.DataFrame, target_half_width: float, level: float) -> list[str]:
+    """The comparison's totals: how many cells agree with the paper, how many our data decide,
+    and how many models per data set would narrow every interval to ``target_half_width``."""
+    known = comparison["consistent"].notna()
+    cells = comparison[known]
+    if cells.empty:
+        return [f"no value of ours in any of the {len(comparison)} cells"]
+    decided = cells["sign_decided"].astype(bool)
+    undecided = cells[~decided]
+    lines = [
+        f"consistent with the paper in {int(cells['consistent'].astype(bool).sum())} of "
+        f"{len(cells)} cells; sign decided in {int(decided.sum())} cells, agreeing in "
+        f"{int(cells.loc[decided, 'sign_agrees'].astype(bool).sum())}; undecided in "
+        f"{len(undecided)}"
+        + (f" ({int((~known).sum())} cells have no value of ours)" if not known.all() else ""),
+    ]
+    runs = int(cells["n"].max())
+    needed = f"about {int(cells['models_needed'].max()):,} models per data set (now {runs})"
+    if len(undecided):
+        needed += f"; the undecided cells alone: {int(undecided['models_needed'].max()):,}"
+    lines.append(
+        f"every {level:.0%} interval within +-{target_half_width:g} (x100 scale): {needed}"
+    )
+    return lines
 
 
 def _yes_no(value: object) -> str:
     return "-" if pd.isna(value) else ("yes" if value else "no")
 
 
-def format_comparison(comparison: pd.DataFrame, title: str) -> str:
-    """The comparison as a short text table with a line of totals."""
-    known = comparison["sign_agrees"].notna()
-    if not known.any():
-        return f"{title}\nno value of ours in any of the {len(comparison)} cells"
-    signs = int(comparison.loc[known, "sign_agrees"].astype(bool).sum())
-    orders = int(comparison.loc[known, "order_agrees"].astype(bool).sum())
-    shown = comparison.assign(
-        ours=comparison["ours"].round(0),
-        difference=comparison["difference"].round(0),
-        sign_agrees=comparison["sign_agrees"].map(_yes_no),
-        rank_paper=comparison["rank_paper"].fillna("-"),
-        rank_ours=comparison["rank_ours"].fillna("-"),
-        order_agrees=comparison["order_agrees"].map(_yes_no),
-    )
-    lines = [
-        title,
-        shown.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.0f}"),
-        f"sign agrees in {signs}/{int(known.sum())} cells, ordering in {orders}/{int(known.sum())}"
-        f" ({len(comparison) - int(known.sum())} cells have no value of ours)",
-    ]
-    return "\n".join(lines)
+def _sign(row: pd.Series) -> str:
+    if pd.isna(row["sign_decided"]):
+        return "-"
+    if not row["sign_decided"]:
+        return "undecided"
+    return "agrees" if row["sign_agrees"] else "differs"
+
+
+def format_comparison(
+    comparison: pd.DataFrame, title: str, *, target_half_width: float, level: float
+) -> str:
+    """The comparison as a short text table with its :func:`summary` lines."""
+    lines = summary(comparison, target_half_width, level)
+    if comparison["consistent"].isna().all():
+        return "\n".join([title, *lines])
+    shown = pd.DataFrame({
+        "row": comparison["row"],
+        "column": comparison["column"],
+        "paper": comparison["paper"],
+        "ours": comparison["ours"].round(0),
+        "interval": [
+            "-" if pd.isna(low) else f"[{round(low)}, {round(high)}]"
+            for low, high in zip(comparison["low"], comparison["high"], strict=True)
+        ],
+        "consistent": comparison["consistent"].map(_yes_no),
+        "sign": comparison.apply(_sign, axis=1),
+        "models_needed": comparison["models_needed"],
+    })  # fmt: skip
+    table = shown.to_string(index=False, na_rep="-", float_format=lambda v: f"{v:.0f}")
+    return "\n".join([title, table, *lines])

@@ -1,0 +1,92 @@
+"""Synthetic studies with a known Spearman correlation, for the interval coverage checks.
+
+Each study is n runs laid out as the study's design (models x strengths cells of a few seeds),
+whose two scores are drawn independently per run from a pair with a known population Spearman
+correlation rho_s:
+
+* :func:`normal_pair`: a bivariate normal with Pearson correlation r, for which
+  rho_s = (6 / pi) arcsin(r / 2) (Pearson 1907; Kruskal 1958, JASA 53:814);
+* :func:`uniform_sum_pair`: X ~ U(0, 1) and Y = exp(3 (X + E)) with E ~ U(0, 1) independent, a
+  monotone non-linear relation with a non-Gaussian copula. Its Spearman correlation is that of
+  (X, X + E): rho_s = 12 E[F_X(X) F_S(X + E)] - 3 with F_S the triangular CDF of X + E, which
+  integrates to 37/120, so rho_s = 12 * 37/120 - 3 = 7/10.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from vae_study.analysis.bootstrap import Resampling, stratified_weights
+from vae_study.analysis.rank_correlation import spearman_matrix
+
+Draw = Callable[[np.random.Generator, int], np.ndarray]
+Scheme = Callable[[np.ndarray, int, np.random.Generator], np.ndarray]
+"""How resamples are drawn: (cells, resamples, rng) -> weights (resamples, runs)."""
+
+DESIGNS = {24: (4, 2, 3), 300: (4, 5, 15)}
+"""Runs -> (models, strengths, seeds): the mini study's design, and a larger one."""
+
+
+def design_cells(runs: int) -> np.ndarray:
+    models, strengths, seeds = DESIGNS[runs]
+    return np.repeat(np.arange(models * strengths), seeds)
+
+
+def normal_pair(r: float) -> tuple[Draw, float]:
+    """Draws of a bivariate normal pair with Pearson r, and its Spearman correlation."""
+    covariance = np.array([[1.0, r], [r, 1.0]])
+
+    def draw(rng: np.random.Generator, runs: int) -> np.ndarray:
+        return rng.multivariate_normal(np.zeros(2), covariance, size=runs)
+
+    return draw, 6 / np.pi * np.arcsin(r / 2)
+
+
+def uniform_sum_pair() -> tuple[Draw, float]:
+    """Draws of (X, exp(3 (X + E))) with X, E ~ U(0, 1), and its Spearman correlation 0.7."""
+
+    def draw(rng: np.random.Generator, runs: int) -> np.ndarray:
+        x, e = rng.uniform(size=(2, runs))
+        return np.c_[x, np.exp(3 * (x + e))]
+
+    return draw, 0.7
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """How often the interval held the truth, and its mean width, over ``studies`` studies."""
+
+    covered: float
+    width: float
+    studies: int
+
+
+def coverage(
+    draw: Draw,
+    truth: float,
+    runs: int,
+    *,
+    studies: int,
+    resamples: int,
+    method: str = "bca",
+    level: float = 0.95,
+    seed: int = 0,
+    scheme: Scheme = stratified_weights,
+) -> Coverage:
+    """The coverage of the Spearman interval over ``studies`` synthetic studies, resampled by
+    ``scheme`` (the study's stratified bootstrap unless told otherwise)."""
+    rng = np.random.default_rng(seed)
+    cells = design_cells(runs)
+    hits, widths = [], []
+    for _ in range(studies):
+        scores = draw(rng, runs)
+        sampling = Resampling(cells, scheme(cells, resamples, rng), level, method)
+        interval = sampling.interval(
+            lambda weights, s=scores: spearman_matrix(s, weights, min_runs=3)[0][:, 0, 1]
+        )
+        hits.append(interval.low <= truth <= interval.high)
+        widths.append(interval.high - interval.low)
+    return Coverage(float(np.mean(hits)), float(np.mean(widths)), studies)
