@@ -32,8 +32,8 @@ test: ## the fast test suite, one worker per core (pytest-xdist)
 test-all: ## every test but the Slurm ones, the slow ones too
 	$(BIN)/pytest -q -m "not slurm"
 
-test-faults: ## the fault-injection suite: kills, signals, corrupt files, full and read-only disks (root)
-	$(BIN)/pytest -q -n auto -m faults tests/faults
+test-faults: ## the fault-injection suite (kills, signals, corrupt files, full and read-only disks; root) and the local launcher's workers
+	$(BIN)/pytest -q -n auto -m "faults or launcher"
 
 SLURM_DIR ?= /tmp/vae-study-slurm
 

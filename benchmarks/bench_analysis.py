@@ -65,15 +65,14 @@ def main() -> None:
         )
         metrics = present(table, METRICS)
         timed(
-            "correlations (metrics and downstream scores, all pairs)",
+            "correlations (metrics and downstream scores, all pairs; one process)",
             lambda: per_dataset(table, lambda runs: study_correlations(runs, settings)),
         )
         timed("variance split", lambda: variance_split(table, metrics, settings))
         timed(
             "worst strength beats best", lambda: bad_strength_beats_good(table, metrics, settings)
         )
-        command = ["figures", "--study", "bench", "--results", str(results),
-                   "--paper", str(ROOT / "results" / "paper")]  # fmt: skip
+        command = ["figures", "--study", "bench", "--results", str(results)]
         if args.resamples is not None:
             command += ["--resamples", str(args.resamples)]
         printed = io.StringIO()

@@ -101,17 +101,18 @@ def test_a_sweep_survives_a_failing_run_and_status_reports_every_state(tmp_path)
 
 
 def test_two_launches_of_one_run_at_once_train_it_once(tmp_path):
-    args = [*FAST, "train.steps=300", "seed=3", f"paths.results={tmp_path}"]
+    args = [*FAST, "train.steps=150", "seed=3", f"paths.results={tmp_path}"]
     both = [start_script("vae-study", *args) for _ in range(2)]
     outputs = ["".join(p.communicate(timeout=300)) for p in both]
     assert all(p.returncode == 0 for p in both), outputs
     [record] = records(tmp_path)
-    assert record.status == "done" and record.train["steps"] == 300
+    assert record.status == "done" and record.train["steps"] == 150
     skipped = [o for o in outputs if "running in another process" in o or "done already" in o]
     assert len(skipped) == 1
     assert not list(tmp_path.glob("*/runs/*/.record-*"))  # no half-written temporaries
 
 
+@pytest.mark.launcher
 def test_parallel_local_jobs_share_the_cores(tmp_path):
     launched = run_script("vae-study", "-m", *FAST, "seed=0,1", "hydra/launcher=local",
                    "hydra.launcher.n_jobs=2", f"paths.results={tmp_path}")  # fmt: skip

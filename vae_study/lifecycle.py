@@ -49,6 +49,7 @@ from vae_study.results import (
     RECORD_NAME,
     WEIGHTS_NAME,
     RunRecord,
+    describe_run,
     exclusive,
     finished_record,
     now,
@@ -220,8 +221,7 @@ def _claimed(member: Member) -> Iterator[Run | None]:
                 protocol=protocol(cfg),
             )
             record.write(member.run_dir)
-            log.info("run %s: %s, seed %d, in %s", member.run_id, describe_run(cfg), cfg.seed,
-                     member.run_dir)  # fmt: skip
+            log.info("run %s: %s, in %s", member.run_id, describe_run(cfg), member.run_dir)
             yield Run(member, record, log_handler=handler)
 
 
@@ -275,15 +275,6 @@ def _finish(plan: JobPlan, run: Run, fit: FitOutcome, outcome: JobOutcome) -> No
 
 HEADLINE = {"beta_vae": "BetaVAE", "factor_vae": "FactorVAE", "mig": "MIG", "dci": "DCI",
             "modularity": "Modularity", "sap": "SAP"}  # fmt: skip
-
-
-def describe_run(cfg: OmegaConf) -> str:
-    """``beta_vae (beta = 4.0) on dsprites``: the model, its swept value and the data set."""
-    model = cfg.model
-    value = model.strengths[model.strength]
-    swept = [k for k, v in (model.get("objective") or {}).items() if v == value]
-    what = f"{swept[0]} = {value}" if swept else f"strength {model.strength}"
-    return f"{model.name} ({what}) on {cfg.dataset.name}"
 
 
 def summary(record: RunRecord, run_dir: Path, trained: bool) -> str:

@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 import platform
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
@@ -124,6 +124,28 @@ def reference_model_num(dataset: str, model: str, strength: int, seed: int) -> i
         + 300 * REFERENCE_MODELS.index(model)
         + 50 * strength
         + seed
+    )
+
+
+def swept_hyperparameter(model: Mapping[str, Any]) -> tuple[str, Any]:
+    """The name and value of the hyperparameter a model config's strength selects: the key of
+    its objective (or the model itself, or its estimator) whose value is ``strengths[strength]``,
+    e.g. ``("beta", 4.0)``; ``("strength", index)`` when no key holds it."""
+    strength = int(model["strength"])
+    value = model["strengths"][strength]
+    for part in (model.get("objective"), model, model.get("estimator")):
+        for key, held in (part or {}).items():
+            if key not in ("strength", "strengths", "_target_") and held == value:
+                return str(key), value
+    return "strength", strength
+
+
+def describe_run(cfg: Mapping[str, Any]) -> str:
+    """``beta_vae (beta = 4.0) on dsprites, seed 3``: a run config's model, swept value, data set
+    and seed, as run logs and picture titles name a run."""
+    name, value = swept_hyperparameter(cfg["model"])
+    return (
+        f"{cfg['model']['name']} ({name} = {value}) on {cfg['dataset']['name']}, seed {cfg['seed']}"
     )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from synthetic_study import VERSIONS, write_study
+from synthetic_study import VERSIONS, write_small_study
 
 from vae_study.analysis.settings import AnalysisSettings, load_settings
 from vae_study.results import RunRecord
@@ -15,8 +15,9 @@ from vae_study.results import RunRecord
 
 @pytest.fixture(scope="session")
 def settings() -> AnalysisSettings:
-    """The analysis settings of ``conf/analysis/default.yaml``, with 200 resamples (quicker)."""
-    return load_settings(resamples=200)
+    """The analysis settings of ``conf/analysis/default.yaml``, with 200 resamples (quicker), in
+    the test's own process."""
+    return load_settings(resamples=200, n_jobs=1)
 
 
 @pytest.fixture(scope="session")
@@ -24,8 +25,7 @@ def small_study(tmp_path_factory) -> Path:
     """Results root with study "synthetic": dSprites and Noisy-dSprites fully crossed (3 models x
     3 strengths x 3 seeds each), and a data set with only two runs."""
     results = tmp_path_factory.mktemp("results")
-    write_study(results, "synthetic", {"dsprites": 3, "noisy_dsprites": 3}, strengths=(0, 2, 5))
-    write_study(results, "synthetic", {"cars3d": 1}, models=("beta_vae",), strengths=(0, 1))
+    write_small_study(results)
     return results
 
 

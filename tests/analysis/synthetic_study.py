@@ -26,6 +26,9 @@ GRIDS = {
     "beta_tcvae": [1.0, 2.0, 4.0, 6.0, 8.0, 10.0],
     "dip_vae_ii": [1.0, 2.0, 5.0, 10.0, 20.0, 50.0],
 }
+SWEPT = {"beta_vae": "beta", "factor_vae": "gamma", "dip_vae_i": "lambda_od",
+         "annealed_vae": "c_max", "beta_tcvae": "beta", "dip_vae_ii": "lambda_od"}  # fmt: skip
+"""The objective's key each model's strength sets, as in ``conf/model/``."""
 MODELS = ("beta_vae", "factor_vae", "dip_vae_i")
 """The models of a study unless told otherwise; all six of :data:`GRIDS` make the paper's."""
 QUALITY_ORDER = ("beta_vae", "dip_vae_i", "factor_vae", "annealed_vae", "beta_tcvae", "dip_vae_ii")
@@ -55,7 +58,12 @@ def synthetic_record(
         "seed": seed,
         "study": study,
         "dataset": {"name": dataset, "path": None},
-        "model": {"name": model, "strengths": GRIDS[model], "strength": strength},
+        "model": {
+            "name": model,
+            "strengths": GRIDS[model],
+            "strength": strength,
+            "objective": {SWEPT[model]: GRIDS[model][strength]},
+        },
         "train": {"steps": 300000, "batch_size": 64, "num_latent": 10},
     }
     record = RunRecord(
@@ -91,3 +99,10 @@ def write_study(
     ]
     write_records(results / study / "runs", records)
     return results / study
+
+
+def write_small_study(results: Path) -> None:
+    """Study "synthetic" under ``results``: dSprites and Noisy-dSprites fully crossed (3 models x
+    3 strengths x 3 seeds each), and a data set with only two runs."""
+    write_study(results, "synthetic", {"dsprites": 3, "noisy_dsprites": 3}, strengths=(0, 2, 5))
+    write_study(results, "synthetic", {"cars3d": 1}, models=("beta_vae",), strengths=(0, 1))

@@ -10,17 +10,27 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from filelock import FileLock
+from synthetic_study import write_small_study
 
 from vae_study.analysis import cli
 from vae_study.analysis.collect import collect
-from vae_study.analysis.figures import paper_figure, render_study, study_correlations
+from vae_study.analysis.figures import (
+    distributions_figure,
+    metric_vs_metric_figure,
+    paper_figure,
+    study_correlations,
+)
+from vae_study.analysis.paper import PAPER_DIR
 
 # seaborn 0.13 calls matplotlib 3.11 APIs that are being deprecated (boxplot's vert, set_bad)
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::PendingDeprecationWarning", "ignore::matplotlib.MatplotlibDeprecationWarning"
-)
+pytestmark = [
+    pytest.mark.filterwarnings(
+        "ignore::PendingDeprecationWarning", "ignore::matplotlib.MatplotlibDeprecationWarning"
+    ),
+]
 
-PAPER = Path(__file__).resolve().parents[2] / "results" / "paper"
+PAPER = PAPER_DIR
 FIGURES = [
     "metric_vs_metric", "metric_vs_downstream", "efficiency_vs_factor_vae",
     "distributions_cars3d", "distributions_dsprites", "distributions_noisy_dsprites",
@@ -41,11 +51,27 @@ def run_figures(results: Path, *flags: str) -> str:
     return out.getvalue()
 
 
-@pytest.fixture(scope="module")
-def figures_run(small_study, settings) -> tuple[Path, str]:
-    """The figures of the small study at the test settings: (figures folder, stdout)."""
-    printed = run_figures(small_study, "--resamples", str(settings.resamples))
-    return small_study / "synthetic" / "figures", printed
+@pytest.fixture(scope="session")
+def drawn_study(tmp_path_factory, worker_id, settings) -> tuple[Path, str]:
+    """The small study drawn by the figures command at the test settings in two processes, once
+    for all the suite's workers (pytest-xdist's shared temporary folder, under a file lock):
+    (results root, what the command printed)."""
+    shared = tmp_path_factory.getbasetemp()
+    shared = shared if worker_id == "master" else shared.parent
+    root, printed = shared / "drawn_study", shared / "drawn_study.txt"
+    with FileLock(shared / "drawn_study.lock"):
+        if not printed.is_file():
+            write_small_study(root)
+            flags = ["--resamples", str(settings.resamples), "--n-jobs", "2"]
+            printed.write_text(run_figures(root, *flags))
+    return root, printed.read_text()
+
+
+@pytest.fixture
+def figures_run(drawn_study) -> tuple[Path, str]:
+    """(figures folder, what the command printed) of :func:`drawn_study`."""
+    root, printed = drawn_study
+    return root / "synthetic" / "figures", printed
 
 
 def test_every_figure_is_a_non_empty_png_and_pdf_with_its_numbers(figures_run):
@@ -58,13 +84,13 @@ def test_every_figure_is_a_non_empty_png_and_pdf_with_its_numbers(figures_run):
         assert len(pd.read_csv(folder / f"{name}.csv")) > 0, name
 
 
-def test_the_command_writes_the_table_and_prints_the_comparison(figures_run, small_study):
+def test_the_command_writes_the_table_and_prints_the_comparison(figures_run, drawn_study):
     _, printed = figures_run
     assert printed.startswith(
         "intervals: 95% bca, 200 stratified resamples, seed 0\n"
         "56 records: 56 done, 0 failed, 0 running, 0 interrupted, 0 unreadable"
     )
-    assert len(pd.read_csv(small_study / "synthetic" / "study_table.csv")) == 56
+    assert len(pd.read_csv(drawn_study[0] / "synthetic" / "study_table.csv")) == 56
     assert "fig2 on noisy_dsprites" in printed and "fig5 on dsprites" in printed
     assert "row     column  paper  ours  interval consistent" in printed
     assert printed.count("consistent with the paper in") == 2
@@ -98,11 +124,18 @@ def test_a_data_set_with_two_runs_is_noted_not_correlated(figures_run):
     }
 
 
-def test_regenerating_gives_byte_identical_files(figures_run, small_study, settings, tmp_path):
+def test_drawing_again_in_this_process_gives_byte_identical_files(
+    figures_run, small_study, settings, tmp_path
+):
     folder, _ = figures_run
     table = collect(small_study / "synthetic" / "runs").table
-    again = render_study(table, tmp_path, PAPER, settings).paths
-    assert sorted(p.name for p in again) == sorted(p.name for p in folder.iterdir())
+    correlations = study_correlations(table, settings)
+    again = [
+        *metric_vs_metric_figure(table, correlations, tmp_path, settings),
+        *distributions_figure(table[table["dataset"] == "dsprites"], tmp_path),
+        *paper_figure(table, correlations, PAPER, tmp_path, settings)[0],
+    ]
+    assert len(again) == 11
     for path in again:
         assert path.read_bytes() == (folder / path.name).read_bytes(), path.name
 

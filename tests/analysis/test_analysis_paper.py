@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
 from vae_study.analysis.correlations import IntervalMatrix
 from vae_study.analysis.paper import (
+    PAPER_DIR,
     PAPER_FIGURES,
     compare,
     format_comparison,
@@ -17,7 +16,7 @@ from vae_study.analysis.paper import (
     summary,
 )
 
-PAPER = Path(__file__).resolve().parents[2] / "results" / "paper"
+PAPER = PAPER_DIR
 
 
 def intervals(estimate: pd.DataFrame, half_width: float, runs: int = 24) -> IntervalMatrix:

@@ -3,12 +3,12 @@
     python -m vae_study.analysis collect --study <name> --results <dir>
     python -m vae_study.analysis figures --study <name> --results <dir> [--paper <dir>]
         [--resamples R] [--level L] [--seed S] [--interval bca|percentile]
-        [--target-half-width H]
+        [--target-half-width H] [--n-jobs J]
 
 The table goes to ``<dir>/<name>/study_table.csv`` and ``.parquet``, the figures to
-``<dir>/<name>/figures/``. The paper's matrices are read from ``--paper`` (default
-``<dir>/paper``). Every interval's settings come from ``conf/analysis/default.yaml``; the flags
-override them for one command.
+``<dir>/<name>/figures/``. The paper's matrices are the package's own
+(``vae_study/analysis/paper_matrices/``), or those in ``--paper``. Every interval's settings
+come from ``conf/analysis/default.yaml``; the flags override them for one command.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vae_study.analysis.collect import collect, write_table
+from vae_study.analysis.paper import PAPER_DIR
 from vae_study.analysis.settings import load_settings
 from vae_study.process_exit import skip_final_collections
 from vae_study.results import runs_folder, study_folder
@@ -49,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                 "--paper",
                 type=Path,
                 default=None,
-                help="folder of the paper's CSVs, default <results>/paper",
+                help="folder of the paper's CSVs, default: the ones shipped with the package",
             )
             command.add_argument(
                 "--mix-protocols",
@@ -75,6 +76,7 @@ def _interval_flags(command: argparse.ArgumentParser) -> None:
         ("--seed", int, "seed of the resamples"),
         ("--interval", str, "interval method: bca or percentile"),
         ("--target-half-width", float, "half-width (correlation scale) to size the study for"),
+        ("--n-jobs", int, "processes that compute and draw at once"),
     ):
         command.add_argument(flag, type=kind, default=None, help=f"{text} (default: conf/analysis)")
 
@@ -93,6 +95,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                 seed=args.seed,
                 interval=args.interval,
                 target_half_width=args.target_half_width,
+                n_jobs=args.n_jobs,
             )
         except ValueError as error:
             parser.error(str(error))
@@ -128,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         from vae_study.analysis.figures import render_study
 
         started = time.perf_counter()
-        paper = args.paper if args.paper is not None else args.results / "paper"
+        paper = args.paper if args.paper is not None else PAPER_DIR
         rendered = render_study(collection.table, study_dir / "figures", paper, settings)
         for comparison in rendered.comparisons:
             print()

@@ -4,7 +4,8 @@ Records live at ``<results>/<study>/runs/<run_id>/record.json`` (:mod:`vae_study
 table holds the runs whose status is ``done``; ``failed`` and ``running`` ones are counted, and
 records that cannot be read (bad JSON, missing fields) are listed with the reason, never fatal.
 
-Columns, in order: the identifiers :data:`ID_COLUMNS` (``model_num`` only when a record has it),
+Columns, in order: the identifiers :data:`ID_COLUMNS` (``model_num`` only when a record has it;
+``hyperparameter`` names what ``strength_value`` is, e.g. ``beta``),
 every metric key of :mod:`vae_study.metrics` as it is (``mig``,
 ``downstream_gbt.100.test_accuracy``, ...), then the training summaries ``train.steps``,
 ``train.seconds`` and ``train.final.<term>`` (each loss term averaged over the last training
@@ -28,11 +29,11 @@ import pandas as pd
 
 from vae_study.atomic import atomic_path
 from vae_study.protocol import summary
-from vae_study.results import RECORD_NAME, STATUSES, RunRecord
+from vae_study.results import RECORD_NAME, STATUSES, RunRecord, swept_hyperparameter
 
 ID_COLUMNS = (
-    "study", "dataset", "model", "strength", "strength_value", "seed", "model_num", "run_id",
-    "protocol",
+    "study", "dataset", "model", "strength", "hyperparameter", "strength_value", "seed",
+    "model_num", "run_id", "protocol",
 )  # fmt: skip
 TABLE_NAME = "study_table"
 
@@ -61,12 +62,14 @@ def run_row(record: dict[str, Any]) -> dict[str, Any]:
     """
     config = record["config"]
     model = config["model"]
+    hyperparameter, _ = swept_hyperparameter(model)
     strength = int(model["strength"])
     row: dict[str, Any] = {
         "study": record["study"],
         "dataset": config["dataset"]["name"],
         "model": model["name"],
         "strength": strength,
+        "hyperparameter": hyperparameter,
         "strength_value": float(model["strengths"][strength]),
         "seed": int(config["seed"]),
     }

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from vae_study.analysis.design import resampling
 from vae_study.analysis.rank_correlation import spearman_matrix
@@ -172,18 +173,25 @@ def metric_vs_downstream(matrix: IntervalMatrix) -> IntervalMatrix:
     return matrix.select(metrics, downstream)
 
 
+def _result_or_note(
+    compute: Callable[[pd.DataFrame], IntervalMatrix], runs: pd.DataFrame
+) -> IntervalMatrix | str:
+    try:
+        return compute(runs)
+    except NotEnoughRunsError as error:
+        return str(error)
+
+
 def per_dataset(
-    table: pd.DataFrame, compute: Callable[[pd.DataFrame], IntervalMatrix]
+    table: pd.DataFrame, compute: Callable[[pd.DataFrame], IntervalMatrix], n_jobs: int = 1
 ) -> dict[str, IntervalMatrix | str]:
-    """``compute`` on each data set's runs, by sorted data set name; a note instead of a result
-    where the data set has too few runs."""
-    results: dict[str, IntervalMatrix | str] = {}
-    for dataset, runs in sorted(table.groupby("dataset"), key=lambda item: str(item[0])):
-        try:
-            results[str(dataset)] = compute(runs)
-        except NotEnoughRunsError as error:
-            results[str(dataset)] = str(error)
-    return results
+    """``compute`` on each data set's runs, by sorted data set name, in ``n_jobs`` processes
+    (joblib); a note instead of a result where the data set has too few runs."""
+    groups = sorted(table.groupby("dataset"), key=lambda item: str(item[0]))
+    results = Parallel(n_jobs=min(n_jobs, max(1, len(groups))))(
+        delayed(_result_or_note)(compute, runs) for _, runs in groups
+    )
+    return {str(dataset): result for (dataset, _), result in zip(groups, results, strict=True)}
 
 
 def stack(results: Mapping[str, IntervalMatrix | str]) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """The paper's published correlation matrices and a cell-by-cell comparison with ours, with
 our uncertainty.
 
-``results/paper/`` holds Figure 2 (metric vs metric on Noisy-dSprites) and Figure 5 (metric vs
+:data:`PAPER_DIR` (shipped with the package) holds Figure 2 (metric vs metric on Noisy-dSprites)
+and Figure 5 (metric vs
 downstream on dSprites) of Locatello et al. 2019 as CSVs: ``#`` comment lines giving the source,
 then a matrix of integers (Spearman x100) with a ``metric`` column of row labels.
 
@@ -29,6 +30,9 @@ import numpy as np
 import pandas as pd
 
 from vae_study.analysis.correlations import IntervalMatrix
+
+PAPER_DIR = Path(__file__).with_name("paper_matrices")
+"""The paper's matrices as this package ships them (its README says where each comes from)."""
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,8 @@
 """The analysis stage's settings: ``conf/analysis/default.yaml``, read with OmegaConf.
 
-That file holds every default (the bootstrap's resamples, level, seed and interval method, and
-the half-width the sample-size estimate aims at); :func:`load_settings` applies the command
-line's overrides to it and checks each value's range.
+That file holds every default (the bootstrap's resamples, level, seed and interval method, the
+half-width the sample-size estimate aims at, the processes that work at once);
+:func:`load_settings` applies the command line's overrides to it and checks each value's range.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class AnalysisSettings:
     seed: int
     interval: str
     target_half_width: float
+    n_jobs: int
 
     def __post_init__(self) -> None:
         if self.resamples < 2:
@@ -37,6 +38,8 @@ class AnalysisSettings:
             raise ValueError(f"bootstrap.interval: {self.interval!r} (one of {', '.join(METHODS)})")
         if not self.target_half_width > 0:
             raise ValueError(f"target_half_width: {self.target_half_width} (need > 0)")
+        if self.n_jobs < 1:
+            raise ValueError(f"n_jobs: {self.n_jobs} (need at least 1)")
 
 
 def load_settings(path: str | Path = SETTINGS_FILE, **overrides: object) -> AnalysisSettings:
@@ -52,5 +55,6 @@ def load_settings(path: str | Path = SETTINGS_FILE, **overrides: object) -> Anal
         seed=int(node.bootstrap.seed),
         interval=str(node.bootstrap.interval),
         target_half_width=float(node.target_half_width),
+        n_jobs=int(node.n_jobs),
     )
     return replace(settings, **{k: v for k, v in overrides.items() if v is not None})

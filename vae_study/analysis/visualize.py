@@ -44,7 +44,7 @@ from vae_study.metrics.settings import EvaluationSettings
 from vae_study.models.module import representation_function
 from vae_study.models.pictures import interpolation, reconstructions, tile, traversals
 from vae_study.process_exit import skip_final_collections
-from vae_study.results import find_run
+from vae_study.results import describe_run, find_run
 
 VIEWS = ("reconstructions", "traversals", "interpolation", "tsne", "rotation")
 VIZ_DIR = "viz"
@@ -171,7 +171,7 @@ def render(run: TrainedRun, views: Sequence[str], settings: Settings) -> list[Pa
     out.mkdir(parents=True, exist_ok=True)
     s = settings
     factors, observations = run.data.sample(max(s.points, 8), np.random.default_rng(s.seed))
-    label = f"run {run.record.run_id}"
+    label = f"{describe_run(run.record.config)} (run {run.record.run_id})"
     paths = []
     if "reconstructions" in views:
         shown = observations[:8]
