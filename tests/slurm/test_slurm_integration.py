@@ -127,6 +127,9 @@ def array_job_ids(results: Path) -> set[str]:
     return {p.name.split("_")[0] for p in results.glob("mini/.submitit/*_*") if p.is_dir()}
 
 
+ACTIVE_STATES = {"PENDING", "RUNNING", "COMPLETING", "CONFIGURING", "SUSPENDED"}
+
+
 def sacct_tasks(job_id: str, env: dict[str, str]) -> dict[str, dict[str, str]]:
     fields = ["JobID", "State", "Submit", "Start", "End"]
     result = _run(
@@ -163,7 +166,13 @@ def test_a_study_runs_on_slurm_and_every_record_is_done(slurm, job_name, tmp_pat
     # launcher overhead: submit-to-start latency of each array task, and the sweep's wall time
     # beyond the runs' own training time
     [job_id] = array_job_ids(tmp_path)
-    tasks = sacct_tasks(job_id, env)
+    # submitit collects a task's result as soon as the task has written it, before the task's
+    # process has exited, so slurm's accounting can still say RUNNING for a moment
+    def finished_tasks() -> dict[str, dict[str, str]] | None:
+        tasks = sacct_tasks(job_id, env)
+        return tasks if not {t["State"] for t in tasks.values()} & ACTIVE_STATES else None
+
+    tasks = _wait("the end of every array task in sacct", 60, finished_tasks, interval=1.0)
     assert sorted(tasks) == [f"{job_id}_{i}" for i in range(3)], tasks
     assert {t["State"] for t in tasks.values()} == {"COMPLETED"}, tasks
 
