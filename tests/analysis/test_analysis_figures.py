@@ -14,12 +14,17 @@ from filelock import FileLock
 from synthetic_study import write_small_study
 
 from vae_study.analysis import cli
+from vae_study.analysis import figures as figures_module
 from vae_study.analysis.collect import collect
 from vae_study.analysis.figures import (
     distributions_figure,
+    efficiency_figure,
+    metric_vs_downstream_figure,
     metric_vs_metric_figure,
     paper_figure,
+    seeds_figure,
     study_correlations,
+    variance_figure,
 )
 from vae_study.analysis.paper import PAPER_DIR
 
@@ -177,4 +182,40 @@ def test_the_comparison_without_the_papers_data_set_says_so(small_study, setting
     assert fig2.cells["ours"].isna().all() and fig5.cells["ours"].notna().all()
     assert fig2.text().endswith(
         "no value of ours in any of the 30 cells (noisy_dsprites: not enough runs (0, need 3))"
+    )
+
+
+def test_every_figure_states_the_protocol_of_its_runs(small_study, settings, tmp_path, monkeypatch):
+    captions: dict[str, str] = {}
+    save = figures_module.save
+
+    def saving(fig, out_dir, name):
+        captions[name] = fig.get_suptitle()
+        return save(fig, out_dir, name)
+
+    monkeypatch.setattr(figures_module, "save", saving)
+    table = collect(small_study / "synthetic" / "runs").table
+    table = table[table["dataset"] == "dsprites"]
+    assert set(table["protocol"]) == {"unrecorded"}  # the synthetic records predate protocols
+    departing = table.assign(protocol="departs in: dataset.source, metrics, train.steps")
+    correlations = study_correlations(departing, settings)
+    distributions_figure(departing, tmp_path)
+    metric_vs_metric_figure(departing, correlations, tmp_path, settings)
+    metric_vs_downstream_figure(departing, correlations, tmp_path, settings)
+    efficiency_figure(departing, correlations, tmp_path, settings)
+    variance_figure(departing, tmp_path, settings)
+    seeds_figure(departing, tmp_path, settings)
+    paper_figure(departing, correlations, PAPER, tmp_path, settings)
+    assert len(captions) == 8, sorted(captions)
+    for name, text in captions.items():
+        first, *rest = text.splitlines()
+        assert first == "protocol: departs in: dataset.source, metrics, train.steps", name
+        assert rest, name
+
+    captions.clear()
+    mixed = pd.concat([departing.iloc[:3], table.iloc[3:]])
+    distributions_figure(mixed, tmp_path)
+    [text] = captions.values()
+    assert text.startswith(
+        "protocol: departs in: dataset.source, metrics, train.steps | unrecorded\n"
     )

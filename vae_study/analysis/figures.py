@@ -17,6 +17,7 @@ runs" panel instead of a plot.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +45,7 @@ RC = {"hatch.linewidth": 0.5}
 PNG_METADATA = {"Software": None}
 PDF_METADATA = {"CreationDate": None}
 FORMATS = ("png", "pdf")
+CAPTION_WIDTH = 150
 
 
 @contextmanager
@@ -189,6 +191,13 @@ def interval_note(settings: AnalysisSettings, hatched: str | None = None) -> str
     return note if hatched is None else f"{note}; hatched: interval includes {hatched}"
 
 
+def figure_caption(table: pd.DataFrame, note: str) -> str:
+    """A figure's caption: the protocol of its runs (the table's ``protocol`` column, as
+    :func:`vae_study.protocol.summary` wrote it), then ``note``."""
+    protocols = sorted(map(str, table["protocol"].unique())) if len(table) else ["no runs"]
+    return "\n".join([*textwrap.wrap("protocol: " + " | ".join(protocols), CAPTION_WIDTH), note])
+
+
 def datasets(table: pd.DataFrame) -> list[str]:
     return sorted(map(str, table["dataset"].unique()))
 
@@ -224,7 +233,7 @@ def _matrix_figure(
             else:
                 matrix_heatmap(ax, result, _title(table, dataset))
         colour_bar(fig, axes, RHO_LABEL)
-        fig.suptitle(interval_note(settings, hatched="0"), fontsize=7)
+        fig.suptitle(figure_caption(table, interval_note(settings, hatched="0")), fontsize=7)
         paths = save(fig, out_dir, name)
     return [*paths, write_csv(corr.stack(results), out_dir, name)]
 
@@ -296,7 +305,7 @@ def efficiency_figure(
             ax.set_title(_title(table, dataset) + _efficiency_rho(correlations[dataset]))
             ax.set_xlabel("FactorVAE score")
             ax.set_ylabel("GBT efficiency (acc@100 / acc@10000)")
-        fig.suptitle(interval_note(settings), fontsize=7)
+        fig.suptitle(figure_caption(table, interval_note(settings)), fontsize=7)
         return save(fig, out_dir, "efficiency_vs_factor_vae")
 
 
@@ -362,7 +371,10 @@ def distributions_figure(table: pd.DataFrame, out_dir: Path) -> list[Path]:
                 ax.set_title(f"{label}, {_title(table, dataset)}")
                 ax.set_ylabel(label)
             fig.suptitle(
-                "each box: the seeds of one model at one strength, labelled with its value",
+                figure_caption(
+                    runs,
+                    "each box: the seeds of one model at one strength, labelled with its value",
+                ),
                 fontsize=7,
             )
             paths += save(fig, out_dir, f"distributions_{dataset}")
@@ -408,7 +420,7 @@ def variance_figure(table: pd.DataFrame, out_dir: Path, settings: AnalysisSettin
             if i == 0:
                 ax.legend()
                 outside_legend(ax)
-        fig.suptitle(interval_note(settings), fontsize=7)
+        fig.suptitle(figure_caption(table, interval_note(settings)), fontsize=7)
         paths = save(fig, out_dir, "variance_split")
     return [*paths, write_csv(split, out_dir, "variance_split")]
 
@@ -439,7 +451,7 @@ def seeds_figure(table: pd.DataFrame, out_dir: Path, settings: AnalysisSettings)
             )  # fmt: skip
             ax.tick_params(axis="x", labelrotation=30)
         colour_bar(fig, axes, "P(worst strength beats best)")
-        fig.suptitle(interval_note(settings, hatched="0.5"), fontsize=7)
+        fig.suptitle(figure_caption(table, interval_note(settings, hatched="0.5")), fontsize=7)
         paths = save(fig, out_dir, "bad_strength_beats_good")
     return [*paths, write_csv(shares, out_dir, "bad_strength_beats_good")]
 
@@ -509,7 +521,7 @@ def _compare_one(
             note(axes[1], "ours", reason)
             note(axes[2], "ours − paper", reason)
         colour_bar(fig, axes, RHO_LABEL)
-        fig.suptitle(interval_note(settings), fontsize=7)
+        fig.suptitle(figure_caption(table, interval_note(settings)), fontsize=7)
         paths = save(fig, out_dir, f"paper_{figure.name}_comparison")
     csv = write_csv(cells, out_dir, f"paper_{figure.name}_comparison")
     return [*paths, csv], Comparison(figure, caption, cells, settings, reason)
