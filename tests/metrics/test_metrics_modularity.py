@@ -5,8 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from sklearn.metrics import roc_auc_score
 
-from vae_study.metrics.modularity import compute_modularity, modularity, modularity_explicitness
+from vae_study.metrics.modularity import (
+    compute_modularity,
+    modularity,
+    modularity_explicitness,
+    one_vs_rest_roc_auc,
+)
 
 DIAGONAL = np.diag(5.0 * np.ones(5))
 
@@ -68,3 +74,23 @@ def test_compute_modularity(kit, rng):
     )
     assert set(scores) == {"modularity", "explicitness.train", "explicitness.test"}
     assert scores["modularity"] > 0.9
+
+
+@pytest.mark.parametrize("levels", [None, 5])
+def test_one_vs_rest_roc_auc_is_scikit_learns_per_column(levels):
+    rng = np.random.default_rng(3)
+    labels = rng.integers(0, 6, size=400)
+    onehot = labels[:, None] == np.arange(6)[None, :]
+    scores = rng.random((400, 6)) + 0.3 * onehot
+    if levels is not None:  # many tied scores, within and across the two labels
+        scores = np.round(scores * levels) / levels
+    expected = [roc_auc_score(onehot[:, c], scores[:, c]) for c in range(6)]
+    np.testing.assert_allclose(one_vs_rest_roc_auc(onehot, scores), expected, rtol=0, atol=1e-12)
+
+
+def test_one_vs_rest_roc_auc_by_hand():
+    # positives score 0.9 and 0.5, negatives 0.5 and 0.1: of the four pairs, three are ordered
+    # and one is tied (one half), so AUC = 3.5 / 4
+    onehot = np.array([[True], [True], [False], [False]])
+    scores = np.array([[0.9], [0.5], [0.5], [0.1]])
+    np.testing.assert_allclose(one_vs_rest_roc_auc(onehot, scores), [0.875])
