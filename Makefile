@@ -9,9 +9,12 @@ SHELL := /bin/bash
 TORCH ?= torch==2.13.0
 TORCH_INDEX ?=
 STUDY ?= mini
+# Python's bytecode cache, on even where the environment turns it off: without it every process
+# a target starts (test workers, each run of a sweep, joblib's workers) compiles every module anew.
+unexport PYTHONDONTWRITEBYTECODE
 
 .DEFAULT_GOAL := help
-.PHONY: help install test test-all test-faults test-slurm lint demo sweep-mini status figures viz bench bench-train bench-metrics clean
+.PHONY: help install test test-long test-all test-faults test-slurm lint demo sweep-mini status figures viz bench bench-train bench-metrics clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,13 +30,16 @@ install: ## create .venv and install the package with its dev tools (CPU torch w
 	$(BIN)/python -c "import torch, lightning, hydra, sklearn; print('installed: torch', torch.__version__)"
 
 test: ## the fast test suite, one worker per core (pytest-xdist)
-	$(BIN)/pytest -q -n auto
+	$(BIN)/pytest -q -n auto --dist worksteal
+
+test-long: ## the checks that take ten seconds or more each, which make test leaves out (CI runs them)
+	$(BIN)/pytest -q -n auto --dist worksteal -m long
 
 test-all: ## every test but the Slurm ones, the slow ones too
 	$(BIN)/pytest -q -m "not slurm"
 
 test-faults: ## the fault-injection suite (kills, signals, corrupt files, full and read-only disks; root) and the local launcher's workers
-	$(BIN)/pytest -q -n auto -m "faults or launcher"
+	$(BIN)/pytest -q -n auto --dist worksteal -m "faults or launcher"
 
 SLURM_DIR ?= /tmp/vae-study-slurm
 

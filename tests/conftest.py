@@ -6,13 +6,19 @@ import os
 import subprocess
 
 import pytest
-import torch
 from cli_runner import TINY, run_cli
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    distributing = not hasattr(config, "workerinput") and getattr(config.option, "numprocesses", 0)
+    if distributing:
+        return  # xdist's controller runs no test: it imports neither torch nor the metrics
+    import torch
+    from compiled_kernels import compile_kernels
+
     if os.environ.get("PYTEST_XDIST_WORKER"):
         torch.set_num_threads(1)  # one worker per core: in-process tests take one thread each
+    compile_kernels()
 
 
 @pytest.fixture

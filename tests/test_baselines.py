@@ -113,7 +113,7 @@ def test_invalid_baseline_settings_stop_with_one_line(cli, overrides, message):
 
 def test_a_baseline_record_has_the_same_metric_keys_as_a_vae(cli):
     common = ["dataset=linear_mixture", "metrics=quick", "metrics.names=[mig,modularity]",
-              "logger=none", "study.name=keys"]  # fmt: skip
+              "metrics.n_jobs=1", "logger=none", "study.name=keys"]  # fmt: skip
     vae = cli(*common, "arch=mlp", "arch.hidden=[32]", "model.likelihood=gaussian",
               "train.steps=5", "trainer.enable_progress_bar=false")  # fmt: skip
     ica = cli(*common, "model=ica", "model.strength=0")

@@ -45,6 +45,7 @@ def minor_faults_per_step() -> tuple[float, float]:
 
 
 @glibc
+@pytest.mark.long
 def test_retained_memory_removes_the_page_faults_of_a_training_step():
     released, retained = minor_faults_per_step()
     assert released > 1000  # glibc's default: each step maps its activations afresh

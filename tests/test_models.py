@@ -213,9 +213,10 @@ def compose_model(name, strength, *extra):
 @pytest.mark.parametrize("name", sorted(STUDY_GRIDS))
 def test_every_model_config_builds_at_every_strength_with_the_study_grid(name):
     key, grid = STUDY_GRIDS[name]
+    cfg = compose_model(name, 0)
+    assert list(cfg.model.strengths) == grid
     for strength in range(6):
-        cfg = compose_model(name, strength)
-        assert list(cfg.model.strengths) == grid
+        cfg.model.strength = strength  # what model.strength=<i> sets; the objective reads it
         module = build_module(cfg, (1, 64, 64))
         assert getattr(module.objective, key) == grid[strength]
         assert module.encode(torch.zeros(2, 1, 64, 64)).shape == (2, cfg.train.num_latent)

@@ -70,7 +70,7 @@ def launch(results: Path, *overrides: str) -> subprocess.CompletedProcess:
 
 
 def test_a_run_logs_curves_config_metrics_and_its_identity(tmp_path):
-    result = launch(tmp_path, "metrics=quick", "metrics.names=[mig,modularity]")
+    result = launch(tmp_path, "metrics=quick", "metrics.names=[mig,modularity]", "metrics.n_jobs=1")
     assert result.returncode == 0, result.stderr
     [path] = tmp_path.glob("demo/runs/*/record.json")
     record = RunRecord.read(path)

@@ -7,9 +7,11 @@ may run at a time. The fork runs the installed console script's entry function a
 would: its own process (and process group), the request's argv, environment and working
 directory, output to the request's files, and the interpreter's normal exit (``atexit``,
 threads joined, streams flushed). It only skips the imports of torch, Lightning and scikit-learn
-(about ten seconds for each command on 2 cores).
+(about ten seconds for each command on 2 cores) and the loading of the boosting kernels
+(:mod:`compiled_kernels`).
 
-The parent never runs a torch operation or starts a thread, so each fork starts clean.
+The parent never runs a torch operation or starts a thread (the kernels' tiny fits run in numba's
+compiled code and numpy), so each fork starts clean.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from importlib.metadata import entry_points
 import lightning  # noqa: F401
 import sklearn.ensemble  # noqa: F401
 import torch  # noqa: F401
+from compiled_kernels import compile_kernels
 
 import vae_study.analysis.visualize
 import vae_study.lifecycle
@@ -34,6 +37,7 @@ import vae_study.train  # noqa: F401
 from vae_study.config import compose_config
 
 compose_config(["experiment=demo"])  # Hydra's and OmegaConf's parsers, built once
+compile_kernels()
 SCRIPTS = {e.name: e for e in entry_points(group="console_scripts") if e.value.startswith("vae_")}
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from filelock import FileLock
+from once_per_session import once_per_session
 from synthetic_study import write_small_study
 
 from vae_study.analysis import cli
@@ -59,17 +59,15 @@ def run_figures(results: Path, *flags: str) -> str:
 @pytest.fixture(scope="session")
 def drawn_study(tmp_path_factory, worker_id, settings) -> tuple[Path, str]:
     """The small study drawn by the figures command at the test settings in two processes, once
-    for all the suite's workers (pytest-xdist's shared temporary folder, under a file lock):
-    (results root, what the command printed)."""
-    shared = tmp_path_factory.getbasetemp()
-    shared = shared if worker_id == "master" else shared.parent
-    root, printed = shared / "drawn_study", shared / "drawn_study.txt"
-    with FileLock(shared / "drawn_study.lock"):
-        if not printed.is_file():
-            write_small_study(root)
-            flags = ["--resamples", str(settings.resamples), "--n-jobs", "2"]
-            printed.write_text(run_figures(root, *flags))
-    return root, printed.read_text()
+    for all the suite's workers: (results root, what the command printed)."""
+
+    def draw(root: Path) -> None:
+        write_small_study(root)
+        flags = ["--resamples", str(settings.resamples), "--n-jobs", "2"]
+        (root / "printed.txt").write_text(run_figures(root, *flags))
+
+    root = once_per_session(tmp_path_factory, worker_id, "drawn_study", draw)
+    return root, (root / "printed.txt").read_text()
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Coverage: the 95% interval of a Spearman correlation holds the true value in 90-99% of
 synthetic studies with a known correlation, at the mini study's 24 runs and at 300.
 
-The default suite draws 300 studies per case with 200 resamples each; the slow suite draws
+The default suite draws 300 studies per case with 200 resamples each (the 300-run cases are
+``long``: CI runs them after the default suite); the slow suite draws
 1,000 with the study's 1,000 resamples, for both interval methods (docs/statistics.md has the
 numbers).
 """
@@ -15,7 +16,7 @@ PAIRS = {"normal r=0.5": normal_pair(0.5), "uniform sum": uniform_sum_pair()}
 SLOW_PAIRS = {"normal r=0": normal_pair(0.0), "normal r=0.9": normal_pair(0.9), **PAIRS}
 
 
-@pytest.mark.parametrize("runs", [24, 300])
+@pytest.mark.parametrize("runs", [24, pytest.param(300, marks=pytest.mark.long)])
 @pytest.mark.parametrize("pair", list(PAIRS))
 def test_the_interval_holds_the_true_correlation_95_percent_of_the_time(pair, runs):
     draw, truth = PAIRS[pair]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
 import numpy as np
 import pytest
 from omegaconf import OmegaConf
+from once_per_session import once_per_session
 
 import vae_study.metrics as metrics
 from vae_study.metrics import METRICS, evaluate, output_keys
@@ -38,10 +40,15 @@ def _run(kit, represent, names=ALL, seed=0, data=None, **options):
     return evaluate(data or kit.FactorValueData(), represent, names, seed, **options, **TINY)
 
 
-@pytest.fixture(scope="module")
-def perfect(kit) -> dict[str, float]:
-    """Every score of the perfect code."""
-    return _run(kit, kit.identity)
+@pytest.fixture(scope="session")
+def perfect(kit, tmp_path_factory, worker_id) -> dict[str, float]:
+    """Every score of the perfect code, computed once for all the session's workers."""
+
+    def score(folder: Path) -> None:
+        (folder / "scores.json").write_text(json.dumps(_run(kit, kit.identity)))
+
+    folder = once_per_session(tmp_path_factory, worker_id, "perfect_scores", score)
+    return json.loads((folder / "scores.json").read_text())
 
 
 def test_keys_and_times(perfect):
@@ -199,6 +206,7 @@ def _tolerance(key):
     return 0.1 if key.startswith("downstream") else 0.03
 
 
+@pytest.mark.long
 def test_permuting_codes_changes_no_score(kit, perfect):
     moved = _run(kit, kit.permuted(3))
     for key, value in perfect.items():
@@ -206,6 +214,7 @@ def test_permuting_codes_changes_no_score(kit, perfect):
             assert moved[key] == pytest.approx(value, abs=_tolerance(key)), key
 
 
+@pytest.mark.long
 def test_rescaling_codes_changes_only_the_scale_dependent_scores(kit, perfect):
     moved = _run(kit, kit.rescaled(3))
     # By construction: the Wasserstein scores are in the units of the codes' variance, and

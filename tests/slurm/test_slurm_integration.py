@@ -166,6 +166,7 @@ def test_a_study_runs_on_slurm_and_every_record_is_done(slurm, job_name, tmp_pat
     # launcher overhead: submit-to-start latency of each array task, and the sweep's wall time
     # beyond the runs' own training time
     [job_id] = array_job_ids(tmp_path)
+
     # submitit collects a task's result as soon as the task has written it, before the task's
     # process has exited, so slurm's accounting can still say RUNNING for a moment
     def finished_tasks() -> dict[str, dict[str, str]] | None:
