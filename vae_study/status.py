@@ -127,7 +127,7 @@ class _Composed:
         """``value`` as the config stores it at ``key`` (the schema's type: ``lr=1`` is 1.0)."""
         cache_key = (key, repr(value))
         if cache_key not in self._coerced:
-            probe = self.cfg.copy()
+            probe = OmegaConf.masked_copy(self.cfg, [key.split(".", 1)[0]])  # the key's subtree
             with open_dict(probe):
                 OmegaConf.update(probe, key, value, merge=False)
             node = OmegaConf.select(probe, key)
