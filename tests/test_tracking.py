@@ -60,8 +60,9 @@ def logged(path: Path) -> dict:
             "config": config}  # fmt: skip
 
 
-def launch(results: Path, *overrides: str) -> subprocess.CompletedProcess:
-    env = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "WANDB_API_KEY": None}
+def launch(results: Path, *overrides: str, silent: bool = True) -> subprocess.CompletedProcess:
+    env = {"WANDB_MODE": "offline", "WANDB_SILENT": "true" if silent else None,
+           "WANDB_API_KEY": None}  # fmt: skip
     return run_script(
         "vae-study", "experiment=demo", "train.steps=20", "train.threads=1", "logger=wandb",
         "trainer.log_every_n_steps=5", "trainer.enable_progress_bar=false",
@@ -70,8 +71,14 @@ def launch(results: Path, *overrides: str) -> subprocess.CompletedProcess:
 
 
 def test_a_run_logs_curves_config_metrics_and_its_identity(tmp_path):
-    result = launch(tmp_path, "metrics=quick", "metrics.names=[mig,modularity]", "metrics.n_jobs=1")
+    result = launch(
+        tmp_path, "metrics=quick", "metrics.names=[mig,modularity]", "metrics.n_jobs=1",
+        silent=False,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
+    printed = result.stdout + result.stderr
+    assert "W&B syncing is set to `offline`" in printed  # W&B's own lines are shown
+    assert "anonymous setting has no effect" not in printed  # but not its note on a stale setting
     [path] = tmp_path.glob("demo/runs/*/record.json")
     record = RunRecord.read(path)
     [wandb_file] = path.parent.glob("wandb/offline-run-*/run-*.wandb")

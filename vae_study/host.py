@@ -36,13 +36,11 @@ def torch_threads(configured: int | None) -> int | None:
 
 
 # Lines the libraries print on every run that say nothing about it: Lightning's device
-# summary and tips, its srun hint on machines with Slurm, a deprecation inside Lightning, W&B's
-# note on a setting Lightning passes.
+# summary and tips, its srun hint on machines with Slurm, a deprecation inside Lightning.
 QUIET_LOGGERS = ("lightning.pytorch", "lightning.fabric")
 QUIET_WARNINGS = (
     r"The `srun` command is available on your system",
     r".*isinstance\(treespec, LeafSpec\)",
-    r"The anonymous setting has no effect",
 )
 
 

@@ -31,6 +31,17 @@ from vae_study.results import RunRecord
 CURVES_NAME = "metrics.csv"
 
 
+class QuietWandbLogger(WandbLogger):
+    """Lightning's ``WandbLogger`` without the ``anonymous=None`` it always passes to
+    ``wandb.init``: W&B no longer has that setting and warns on every run that it has no effect.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if self._wandb_init.get("anonymous") is None:
+            del self._wandb_init["anonymous"]
+
+
 class CSVCurves(Logger):
     """Training curves as ``<save_dir>/<name>/metrics.csv``: a ``step`` column, then one column
     per logged value; the resolved config as ``hparams.yaml`` beside it.
