@@ -50,7 +50,7 @@ test-slurm: ## the Slurm launcher test on a local one-node Slurm (root, ~3 min):
 lint: ## ruff
 	$(BIN)/ruff check .
 
-demo: ## train the demo beta-VAE on procedural dSprites (~5 min on 2 cores) and write its record
+demo: ## train the demo beta-VAE on procedural dSprites (~8 min on 2 cores) and write its record
 	$(BIN)/vae-study experiment=demo
 
 sweep-mini: ## the mini study (24 runs, CPU-sized) with 2 local jobs at once, then its status
