@@ -11,11 +11,12 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from once_per_session import once_per_session
-from synthetic_study import write_small_study
+from synthetic_study import write_small_study, write_study
 
 from vae_study.analysis import cli
 from vae_study.analysis import figures as figures_module
 from vae_study.analysis.collect import collect
+from vae_study.analysis.design import replication_warnings
 from vae_study.analysis.figures import (
     distributions_figure,
     efficiency_figure,
@@ -181,6 +182,26 @@ def test_the_comparison_without_the_papers_data_set_says_so(small_study, setting
     assert fig2.text().endswith(
         "no value of ours in any of the 30 cells (noisy_dsprites: not enough runs (0, need 3))"
     )
+
+
+def test_a_study_of_one_seed_per_cell_compares_no_interval_with_the_paper(settings, tmp_path):
+    write_study(tmp_path, "one_seed", {"dsprites": 1, "noisy_dsprites": 1})
+    table = collect(tmp_path / "one_seed" / "runs").table
+    assert replication_warnings(table) == [
+        f"{name}: no intervals, every model × strength cell has one run (train two or more "
+        "seeds per configuration)"
+        for name in ("dsprites", "noisy_dsprites")
+    ]
+    _, comparisons = paper_figure(
+        table, study_correlations(table, settings), PAPER, tmp_path, settings
+    )
+    for comparison in comparisons:
+        cells = comparison.cells
+        assert cells["ours"].notna().all() and cells[["low", "high"]].isna().all().all()
+        assert cells["sign_decided"].isna().all() and cells["models_needed"].isna().all()
+        assert comparison.text().endswith("none with an interval: no model x strength cell has "
+                                          "two runs to resample (train two or more seeds per "
+                                          "configuration)")  # fmt: skip
 
 
 def test_every_figure_states_the_protocol_of_its_runs(small_study, settings, tmp_path, monkeypatch):

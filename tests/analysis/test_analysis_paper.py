@@ -82,3 +82,35 @@ def test_no_value_of_ours_says_so():
     )  # fmt: skip
     assert summary(cells, 10, 0.95) == ["no value of ours in any of the 30 cells"]
     assert cells["consistent"].isna().all() and cells["models_needed"].isna().all()
+
+
+def test_estimates_without_intervals_are_not_compared_and_say_so():
+    paper, _ = read_matrix(PAPER / PAPER_FIGURES[1].file)
+    nothing = paper * np.nan
+    runs = paper * 0 + 18
+    cells = compare(
+        paper, IntervalMatrix(paper, nothing, nothing, runs), skip_diagonal=False,
+        target_half_width=10,
+    )  # fmt: skip
+    assert cells["ours"].notna().all() and (cells["n"] == 18).all()
+    for column in ("consistent", "sign_decided", "sign_agrees", "models_needed"):
+        assert cells[column].isna().all(), column
+    assert summary(cells, 10, 0.95) == [
+        "our estimate in 60 of 60 cells, none with an interval: no model x strength cell has "
+        "two runs to resample (train two or more seeds per configuration)"
+    ]
+    text = format_comparison(cells, "title", target_half_width=10, level=0.95)
+    assert "sign decided" not in text and "undecided" not in text
+    low = paper.copy()
+    low.iloc[0, 0] = np.nan  # one cell without an interval among bounded ones
+    partial = compare(
+        paper, IntervalMatrix(paper, low - 5, paper + 5, runs), skip_diagonal=False,
+        target_half_width=10,
+    )  # fmt: skip
+    decided = (paper.abs() > 5).to_numpy()  # an interval of +-5 around the paper's value
+    decided[0, 0] = False
+    assert summary(partial, 10, 0.95)[0] == (
+        f"consistent with the paper in 59 of 59 cells; sign decided in {decided.sum()} cells, "
+        f"agreeing in {decided.sum()}; undecided in {59 - decided.sum()} (1 cells have no "
+        "interval)"
+    )

@@ -18,7 +18,7 @@ from vae_study.analysis.bootstrap import (
     percentile_interval,
     stratified_weights,
 )
-from vae_study.analysis.design import resampling
+from vae_study.analysis.design import replication, resampling
 from vae_study.analysis.paper import models_for_half_width
 from vae_study.analysis.rank_correlation import spearman_matrix
 
@@ -55,6 +55,40 @@ def test_a_study_table_is_resampled_within_its_model_x_strength_cells(settings):
     assert np.array_equal(again.weights, sampling.weights)
     other = resampling(runs, replace(settings, seed=settings.seed + 1))
     assert not np.array_equal(other.weights, sampling.weights)
+
+
+@pytest.mark.parametrize("method", ["percentile", "bca"])
+def test_cells_of_one_run_give_no_interval_rather_than_the_estimate(method):
+    values = np.random.default_rng(4).normal(size=6)
+    mean = _weighted_mean(values)
+    unreplicated = Resampling.draw(
+        np.arange(6), resamples=50, level=0.95, method=method, rng=np.random.default_rng(5)
+    ).interval(mean)
+    assert unreplicated.estimate == pytest.approx(values.mean())
+    assert np.isnan(unreplicated.low) and np.isnan(unreplicated.high)
+    one_pair = Resampling.draw(
+        np.array([0, 0, 1, 2, 3, 4]), resamples=50, level=0.95, method=method,
+        rng=np.random.default_rng(5),
+    ).interval(mean)  # fmt: skip
+    assert one_pair.low < one_pair.high
+
+
+def test_the_design_says_what_single_run_cells_leave_out_of_the_intervals():
+    runs = pd.DataFrame({
+        "dataset": "dsprites",
+        "model": ["beta_vae"] * 4 + ["factor_vae"] * 2,
+        "strength": [0, 0, 3, 3, 0, 3],
+    })  # fmt: skip
+    assert replication(runs) == (
+        "dsprites: 4 model × strength cells of 1 to 2 runs",
+        "dsprites: 2 of 4 model × strength cells have one run, whose seed variation the "
+        "intervals leave out",
+    )
+    assert replication(runs.iloc[:4]) == ("dsprites: 2 model × strength cells of 2 runs", None)
+    assert replication(runs.iloc[[0, 2, 4, 5]])[1] == (
+        "dsprites: no intervals, every model × strength cell has one run (train two or more "
+        "seeds per configuration)"
+    )
 
 
 def _weighted_mean(values: np.ndarray):

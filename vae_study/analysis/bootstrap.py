@@ -8,7 +8,9 @@ within-cell variance by the factor (n_h - 1) / n_h, a third at the mini study's 
 cell; each cell therefore draws n_h - 1 runs and weighs them by n_h / (n_h - 1), so that it
 keeps its total weight. That is the rescaling bootstrap of Rao & Wu (1988, JASA 83:231) with
 m_h = n_h - 1 (McCarthy & Snowden 1985), which makes the bootstrap variance of a stratified mean
-unbiased. A cell of one run keeps that run.
+unbiased. A cell of one run keeps that run, so its seed variation is not in the intervals; a
+data set none of whose cells has two runs has no seed variation to resample, and its intervals
+are NaN rather than the point estimate (:attr:`Resampling.replicated`).
 
 Resamples are rows of weights over the runs (:func:`stratified_weights`); every statistic of
 this package is a function of such rows, so the estimate is its value at unit weights, the
@@ -193,10 +195,20 @@ class Resampling:
         """The same resamples restricted to the runs where ``runs`` (a boolean mask) is True."""
         return Resampling(self.cells[runs], self.weights[:, runs], self.level, self.method)
 
+    @property
+    def replicated(self) -> bool:
+        """Whether any cell has two runs or more, so that the resamples vary at all."""
+        sizes = np.unique(self.cells, return_counts=True)[1]
+        return bool(sizes.size) and int(sizes.max()) >= 2
+
     def interval(self, statistic: Statistic) -> Interval:
-        """``statistic``'s estimate (unit weights) and its interval over these resamples."""
+        """``statistic``'s estimate (unit weights) and its interval over these resamples; NaN
+        ends where no cell is :attr:`replicated`."""
         count = len(self.cells)
         estimate = statistic(np.ones((1, count)))[0]
+        if not self.replicated:
+            unknown = np.full(np.shape(estimate), np.nan)
+            return Interval(estimate, unknown, unknown.copy())
         replicates = evaluate(statistic, self.weights)
         if self.method == "percentile":
             low, high = percentile_interval(replicates, self.level)

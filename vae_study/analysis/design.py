@@ -4,6 +4,9 @@ Each data set of a study is resampled on its own, from a generator seeded with t
 seed and the data set's name, so its intervals do not depend on which other data sets the table
 holds, and every statistic of one data set (every correlation, the variance split, the
 strength comparison) is computed over the same resamples.
+
+A cell of one run has no seed variation to resample: :func:`replication` says how a data set's
+cells are filled, and what that leaves out of its intervals.
 """
 
 from __future__ import annotations
@@ -37,3 +40,32 @@ def resampling(runs: pd.DataFrame, settings: AnalysisSettings) -> Resampling:
         method=settings.interval,
         rng=rng,
     )
+
+
+def replication(runs: pd.DataFrame) -> tuple[str, str | None]:
+    """How one data set's ``runs`` fill its model x strength cells: a description, and a warning
+    when some cells have a single run (whose seed variation no interval contains) or all do (no
+    intervals at all; :attr:`~vae_study.analysis.bootstrap.Resampling.replicated`)."""
+    name = str(runs["dataset"].iloc[0])
+    sizes = runs.groupby(list(CELL), sort=True).size()
+    smallest, largest = int(sizes.min()), int(sizes.max())
+    filled = f"{smallest}" if smallest == largest else f"{smallest} to {largest}"
+    description = f"{name}: {len(sizes)} model × strength cells of {filled} runs"
+    single = int((sizes == 1).sum())
+    if largest < 2:
+        return description, (
+            f"{name}: no intervals, every model × strength cell has one run (train two or more "
+            "seeds per configuration)"
+        )
+    if single:
+        return description, (
+            f"{name}: {single} of {len(sizes)} model × strength cells have one run, whose seed "
+            "variation the intervals leave out"
+        )
+    return description, None
+
+
+def replication_warnings(table: pd.DataFrame) -> list[str]:
+    """:func:`replication`'s warnings for each data set of ``table``, by sorted name."""
+    groups = sorted(table.groupby("dataset"), key=lambda item: str(item[0]))
+    return [warning for _, runs in groups if (warning := replication(runs)[1]) is not None]

@@ -36,6 +36,7 @@ from matplotlib.patches import Rectangle
 
 from vae_study.analysis import correlations as corr
 from vae_study.analysis import paper as pub
+from vae_study.analysis.design import replication_warnings
 from vae_study.analysis.settings import AnalysisSettings
 from vae_study.analysis.variance import SHARES, bad_strength_beats_good, variance_split
 from vae_study.atomic import atomic_path
@@ -193,9 +194,17 @@ def interval_note(settings: AnalysisSettings, hatched: str | None = None) -> str
 
 def figure_caption(table: pd.DataFrame, note: str) -> str:
     """A figure's caption: the protocol of its runs (the table's ``protocol`` column, as
-    :func:`vae_study.protocol.summary` wrote it), then ``note``."""
+    :func:`vae_study.protocol.summary` wrote it), ``note``, then what single-run cells leave out
+    of the intervals (:func:`~vae_study.analysis.design.replication_warnings`)."""
     protocols = sorted(map(str, table["protocol"].unique())) if len(table) else ["no runs"]
-    return "\n".join([*textwrap.wrap("protocol: " + " | ".join(protocols), CAPTION_WIDTH), note])
+    warnings = replication_warnings(table) if len(table) else []
+    return "\n".join(
+        [
+            *textwrap.wrap("protocol: " + " | ".join(protocols), CAPTION_WIDTH),
+            note,
+            *(line for warning in warnings for line in textwrap.wrap(warning, CAPTION_WIDTH)),
+        ]
+    )
 
 
 def datasets(table: pd.DataFrame) -> list[str]:

@@ -86,7 +86,8 @@ def compare(
     ``ours`` is aligned to the paper's rows and columns (labels it lacks are NaN);
     ``target_half_width`` is on the x100 scale. Columns: ``row``, ``column``, ``paper``,
     ``ours``, ``low``, ``high``, ``n``, ``difference`` (ours - paper), ``consistent``,
-    ``sign_decided``, ``sign_agrees``, ``models_needed``; the last four are NA where ours is NaN.
+    ``sign_decided``, ``sign_agrees``, ``models_needed``; ``n`` is NA where our estimate is NaN,
+    the last four where our estimate or its interval is.
     """
     aligned = ours.reindex_like(paper)
     rows = []
@@ -100,9 +101,10 @@ def compare(
             )
             runs = aligned.runs.at[label, column]
             reference = float(paper.at[label, column])
-            known = bool(np.isfinite([value, low, high]).all())
-            decided = known and (low > 0 or high < 0)
-            needed = models_for_half_width(low, high, runs, target_half_width) if known else 0
+            known = bool(np.isfinite(value))
+            bounded = known and bool(np.isfinite([low, high]).all())
+            decided = bounded and (low > 0 or high < 0)
+            needed = models_for_half_width(low, high, runs, target_half_width) if bounded else 0
             rows.append({
                 "row": label,
                 "column": column,
@@ -112,10 +114,10 @@ def compare(
                 "high": high,
                 "n": int(runs) if known else pd.NA,
                 "difference": value - reference,
-                "consistent": bool(low <= reference <= high) if known else pd.NA,
-                "sign_decided": decided if known else pd.NA,
+                "consistent": bool(low <= reference <= high) if bounded else pd.NA,
+                "sign_decided": decided if bounded else pd.NA,
                 "sign_agrees": bool(np.sign(value) == np.sign(reference)) if decided else pd.NA,
-                "models_needed": int(needed) if known else pd.NA,
+                "models_needed": int(needed) if bounded else pd.NA,
             })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -123,18 +125,32 @@ def compare(
 def summary(comparison: pd.DataFrame, target_half_width: float, level: float) -> list[str]:
     """The comparison's totals: how many cells agree with the paper, how many our data decide,
     and how many models per data set would narrow every interval to ``target_half_width``."""
+    estimated = comparison["ours"].notna()
     known = comparison["consistent"].notna()
     cells = comparison[known]
-    if cells.empty:
+    if not estimated.any():
         return [f"no value of ours in any of the {len(comparison)} cells"]
+    if cells.empty:
+        return [
+            f"our estimate in {int(estimated.sum())} of {len(comparison)} cells, none with an "
+            "interval: no model x strength cell has two runs to resample (train two or more "
+            "seeds per configuration)"
+        ]
+    missing = [
+        f"{count} cells have {what}"
+        for count, what in (
+            (int((~estimated).sum()), "no value of ours"),
+            (int((estimated & ~known).sum()), "no interval"),
+        )
+        if count
+    ]
     decided = cells["sign_decided"].astype(bool)
     undecided = cells[~decided]
     lines = [
         f"consistent with the paper in {int(cells['consistent'].astype(bool).sum())} of "
         f"{len(cells)} cells; sign decided in {int(decided.sum())} cells, agreeing in "
         f"{int(cells.loc[decided, 'sign_agrees'].astype(bool).sum())}; undecided in "
-        f"{len(undecided)}"
-        + (f" ({int((~known).sum())} cells have no value of ours)" if not known.all() else ""),
+        f"{len(undecided)}" + (f" ({'; '.join(missing)})" if missing else ""),
     ]
     runs = int(cells["n"].max())
     needed = f"about {int(cells['models_needed'].max()):,} models per data set (now {runs})"
@@ -163,7 +179,7 @@ def format_comparison(
 ) -> str:
     """The comparison as a short text table with its :func:`summary` lines."""
     lines = summary(comparison, target_half_width, level)
-    if comparison["consistent"].isna().all():
+    if comparison["ours"].isna().all():
         return "\n".join([title, *lines])
     shown = pd.DataFrame({
         "row": comparison["row"],
