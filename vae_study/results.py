@@ -278,8 +278,25 @@ def exclusive(run_dir: Path) -> Iterator[bool]:
 
 
 def lock_held(run_dir: Path) -> bool:
-    """Whether a process is running the run in ``run_dir`` right now."""
-    if not (run_dir / LOCK_NAME).is_file():
+    """Whether a process is running the run in ``run_dir`` right now (it holds the run's lock).
+
+    The lock file is opened for reading, so a results folder one may only read can be asked.
+    """
+    try:
+        lock = (run_dir / LOCK_NAME).open("rb")
+    except FileNotFoundError:
         return False
-    with exclusive(run_dir) as acquired:
-        return not acquired
+    with lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(lock, fcntl.LOCK_UN)
+        return False
+
+
+def status_now(run_dir: Path, status: Status) -> Status:
+    """The status of the run in ``run_dir`` whose record says ``status``: a ``running`` record
+    whose lock nobody holds was left by a process killed before it could write (a relaunch
+    resumes the run), so it is ``interrupted``."""
+    return "interrupted" if status == "running" and not lock_held(run_dir) else status

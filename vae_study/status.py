@@ -47,6 +47,7 @@ from vae_study.results import (
     lock_held,
     run_folder,
     runs_folder,
+    status_now,
 )
 from vae_study.sweep import expand, sweep_arguments
 
@@ -190,7 +191,7 @@ def run_status(job: Sequence[str], identifier: str, run_dir: Path) -> RunStatus:
     except (ValueError, TypeError) as error:
         status.state, status.error = "missing", f"unreadable record: {error}"
         return status
-    status.state = "interrupted" if record.status == "running" else record.status
+    status.state = status_now(run_dir, record.status)
     status.error = record.error
     return status
 

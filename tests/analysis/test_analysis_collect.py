@@ -6,7 +6,7 @@ import pandas as pd
 from synthetic_study import KEYS, synthetic_record, write_records, write_study
 
 from vae_study.analysis.collect import ID_COLUMNS, collect, write_table
-from vae_study.results import RECORD_NAME
+from vae_study.results import RECORD_NAME, exclusive
 
 
 def test_collect_keeps_done_runs_counts_the_rest_and_reports_corrupt_records(tmp_path):
@@ -15,21 +15,25 @@ def test_collect_keeps_done_runs_counts_the_rest_and_reports_corrupt_records(tmp
             for seed in (1, 0)]  # fmt: skip
     failed = synthetic_record("s", "dsprites", "beta_vae", 2, 0, status="failed")
     running = synthetic_record("s", "dsprites", "beta_vae", 3, 0, status="running")
-    write_records(runs, [*done, failed, running])
+    abandoned = synthetic_record("s", "dsprites", "beta_vae", 4, 0, status="running")
+    write_records(runs, [*done, failed, running, abandoned])
     (runs / "corrupt").mkdir()
     (runs / "corrupt" / RECORD_NAME).write_text('{"run_id": "corrupt", "status": "do')
     (runs / "no_record").mkdir()
 
-    collection = collect(runs)
+    with exclusive(runs / running["run_id"]) as held:  # a process running it holds its lock
+        assert held
+        collection = collect(runs)
 
     table = collection.table
     assert len(table) == 4 and set(table["run_id"]) == {r["run_id"] for r in done}
-    assert collection.counts == {"done": 4, "failed": 1, "running": 1}
+    # the record nobody is running was left by a killed process: interrupted, as status says
+    assert collection.counts == {"done": 4, "failed": 1, "running": 1, "interrupted": 1}
     assert sorted(p.parent.name for p, _ in collection.unreadable) == ["corrupt", "no_record"]
     assert (
         "not a JSON record" in dict((p.parent.name, r) for p, r in collection.unreadable)["corrupt"]
     )
-    assert "1 failed, 1 running, 0 interrupted, 2 unreadable" in collection.summary()
+    assert "1 failed, 1 running, 1 interrupted, 2 unreadable" in collection.summary()
     # identifiers first, then every metric key, then the training summaries; sorted rows
     expected = [c for c in ID_COLUMNS if c != "model_num"]
     assert list(table.columns[: len(expected)]) == expected

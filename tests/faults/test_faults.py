@@ -22,6 +22,7 @@ import pytest
 import torch
 from cli_runner import WarmChild, run_script, start_script
 
+from vae_study.analysis.collect import collect
 from vae_study.results import RunRecord
 
 pytestmark = pytest.mark.faults
@@ -261,7 +262,7 @@ def test_a_full_disk_fails_the_run_in_one_line_and_a_relaunch_completes_it(tmp_p
 
 
 def test_a_read_only_results_folder_refuses_a_new_run_in_one_line_and_skips_done_ones(
-    tmp_path, reference
+    tmp_path, reference, killed
 ):
     with tmpfs(tmp_path / "results", "64m") as results:
         shutil.copytree(reference.parent.parent.parent, results, dirs_exist_ok=True)
@@ -272,6 +273,14 @@ def test_a_read_only_results_folder_refuses_a_new_run_in_one_line_and_skips_done
         sweep = run(["-m", *RUN, "seed=0"], results)
         assert sweep.returncode == 0, sweep.stderr
         assert "0 done, 0 failed, 1 skipped" in sweep.stdout
+    with tmpfs(tmp_path / "killed", "64m") as results:  # a killed run's record says running
+        shutil.copytree(killed, results, dirs_exist_ok=True)
+        subprocess.run(["mount", "-o", "remount,ro", str(results)], check=True)
+        [folder] = folders(results)
+        collection = collect(folder.parent)
+        assert collection.counts == {"interrupted": 1} and not collection.unreadable
+        status = run_script("vae-study-status", *RUN, f"paths.results={results}", timeout=120)
+        assert "interrupted: 1" in status.stdout, status.stdout
 
 
 BAD_INPUTS = [

@@ -1,7 +1,8 @@
 """The study table: every run record of a study as one tidy pandas table, one row per run.
 
 Records live at ``<results>/<study>/runs/<run_id>/record.json`` (:mod:`vae_study.results`). The
-table holds the runs whose status is ``done``; ``failed`` and ``running`` ones are counted, and
+table holds the runs whose status is ``done``; the others are counted (a ``running`` record that
+no process is running counts as ``interrupted``, :func:`vae_study.results.status_now`), and
 records that cannot be read (bad JSON, missing fields) are listed with the reason, never fatal.
 
 Columns, in order: the identifiers :data:`ID_COLUMNS` (``model_num`` only when a record has it;
@@ -29,7 +30,13 @@ import pandas as pd
 
 from vae_study.atomic import atomic_path
 from vae_study.protocol import summary
-from vae_study.results import RECORD_NAME, STATUSES, RunRecord, swept_hyperparameter
+from vae_study.results import (
+    RECORD_NAME,
+    STATUSES,
+    RunRecord,
+    status_now,
+    swept_hyperparameter,
+)
 
 ID_COLUMNS = (
     "study", "dataset", "model", "strength", "hyperparameter", "strength_value", "seed",
@@ -113,7 +120,7 @@ def collect(runs_dir: str | Path) -> Collection:
         except (OSError, ValueError, KeyError, TypeError, IndexError) as error:
             unreadable.append((path, f"{type(error).__name__}: {error}"))
             continue
-        counts[record["status"]] += 1
+        counts[status_now(path.parent, record["status"])] += 1
     table = _order(pd.DataFrame(rows)) if rows else pd.DataFrame(columns=list(ID_COLUMNS))
     return Collection(table.reset_index(drop=True), dict(counts), unreadable)
 
