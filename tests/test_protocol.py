@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from vae_study.analysis.cli import differing_keys
 from vae_study.config import compose_config
-from vae_study.protocol import protocol, summary
+from vae_study.protocol import departures_of, protocol, rescored, summary
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,32 @@ def test_the_demo_departs_in_steps_metrics_and_data():
     assert departures["metrics"] == "quick (reference: study)"
     assert departures["dataset.path"].startswith("null: the procedural renderer")
     assert not any(key.startswith("metrics.") for key in departures)
-    assert summary(departures) == "departs in: dataset.path, metrics, train.steps"
+    line = summary(departures)
+    assert line == (
+        "departs in: dataset.path=null: the procedural renderer; metrics=quick; train.steps=3000"
+    )
+    assert departures_of(line) == {
+        "dataset.path": "null: the procedural renderer", "metrics": "quick", "train.steps": "3000",
+    }  # fmt: skip
+
+
+def test_runs_of_one_study_share_a_summary_unless_their_settings_differ(archive):
+    def line(*overrides: str) -> str:
+        cfg = compose_config(["metrics=study", f"dataset.path={archive}", *overrides])
+        return summary(protocol(cfg, "study"))
+
+    short = [line(f"model={m}", "train.steps=1000") for m in ("beta_vae", "factor_vae")]
+    assert short[0] == short[1] == "departs in: train.steps=1000"  # whatever each reference is
+    longer = line("train.steps=3000")
+    assert differing_keys([short[0], longer]) == ["train.steps"]
+    assert differing_keys([short[0], "reference"]) == ["train.steps"]
+    assert differing_keys([short[0], line("train.steps=1000", "train.batch_size=32")]) == [
+        "train.batch_size"
+    ]
+    grids = [line(f"model.strength={s}", "model.strengths=[1,3,4,6,8,16]") for s in (1, 2)]
+    # one run's beta departs, the other's is the reference's: both depart in the model's grid
+    assert grids[0] == grids[1] == "departs in: model.*"
+    assert departures_of(grids[0]) == {"model.*": None}
 
 
 @pytest.mark.parametrize(
@@ -55,3 +81,23 @@ def test_the_demo_departs_in_steps_metrics_and_data():
 def test_each_departure_is_named_with_its_value_and_the_references(archive, overrides, key, text):
     cfg = compose_config(["metrics=study", f"dataset.path={archive}", *overrides])
     assert protocol(cfg, "study")[key] == text
+
+
+def test_a_rescored_record_names_the_metrics_scored_with_another_group():
+    quick = {"train.steps": "1000 (reference 300000)", "metrics": "quick (reference: study)"}
+    downstream = ["downstream_lr", "downstream_gbt"]
+    study = rescored(quick, downstream, "study")
+    assert study == quick | {
+        "metrics.rescored.downstream_lr": "study (reference: study)",
+        "metrics.rescored.downstream_gbt": "study (reference: study)",
+    }
+    assert summary(study) == (
+        "departs in: metrics=quick; metrics.rescored.downstream_gbt=study; "
+        "metrics.rescored.downstream_lr=study; train.steps=1000"
+    )
+    assert rescored(study, downstream, "quick") == quick  # back to the record's own group
+    assert rescored("reference", ["mig"], "study") == "reference"
+    assert rescored("reference", ["mig"], "quick") == {
+        "metrics.rescored.mig": "quick (reference: study)"
+    }
+    assert rescored(None, ["mig"], "study") is None

@@ -19,6 +19,7 @@ value)"``; with the metrics group known (a running ``vae-study``), a whole group
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import cache
 from typing import Any
 
@@ -49,7 +50,12 @@ def _flat(tree: Any, prefix: str = "") -> dict[str, Any]:
 @cache
 def _reference(dataset: str, model: str, strength: int) -> dict[str, Any]:
     cfg = compose_config(
-        [f"dataset={dataset}", f"model={model}", f"model.strength={strength}", "metrics=study"]
+        [
+            f"dataset={dataset}",
+            f"model={model}",
+            f"model.strength={strength}",
+            f"metrics={REFERENCE_METRICS}",
+        ]
     )
     return _flat(identity(cfg, list(cfg.run_id_ignore)))
 
@@ -90,17 +96,68 @@ def protocol(cfg: DictConfig, metrics_group: str | None = None) -> Protocol:
         departures = {k: v for k, v in departures.items() if not k.startswith("arch.")}
         departures["arch"] = f"{ours.get('arch.name')} (reference {reference.get('arch.name')})"
     group = metrics_group if metrics_group is not None else _metrics_group()
-    if group is not None and group != "study":
+    if group is not None and group != REFERENCE_METRICS:
         departures = {k: v for k, v in departures.items() if not k.startswith("metrics.")}
-        departures["metrics"] = f"{group} (reference: study)"
+        departures["metrics"] = f"{group} (reference: {REFERENCE_METRICS})"
     return departures or REFERENCE
 
 
+REFERENCE_METRICS = "study"
+"""The metrics group of the reference protocol (``conf/metrics/study.yaml``)."""
+RESCORED = "metrics.rescored."
+
+
+def rescored(value: Protocol | None, names: Sequence[str], group: str) -> Protocol | None:
+    """The protocol of a record whose metrics ``names`` were scored again with the params of
+    metrics group ``group`` (``vae-study-rescore``): ``metrics.rescored.<name>: <group>
+    (reference: study)`` for each name whose group is not the record's own (its ``metrics``
+    entry, else ``study``), and no entry for one that is. Unrecorded stays unrecorded."""
+    if value is None:
+        return None
+    departures = {} if value == REFERENCE else dict(value)
+    recorded = departures.get("metrics", REFERENCE_METRICS).split(" (", 1)[0]
+    for name in names:
+        departures.pop(f"{RESCORED}{name}", None)
+        if group != recorded:
+            departures[f"{RESCORED}{name}"] = f"{group} (reference: {REFERENCE_METRICS})"
+    if not departures:
+        return REFERENCE
+    return departures
+
+
+SUMMARY_PREFIX = "departs in: "
+SUMMARY_SEPARATOR = "; "
+PER_CONFIGURATION = "model."
+"""Departing keys whose values differ between a study's configurations by design (each model's
+objective and strength grid): a summary names them together, as ``model.*``."""
+
+
 def summary(value: Protocol | None) -> str:
-    """One line for a table or a figure: ``reference``, ``departs in: key, ...`` or
-    ``unrecorded`` (records of versions before the protocol was recorded)."""
+    """One line for a table or a figure: ``reference``, ``unrecorded`` (records of versions
+    before the protocol was recorded) or ``departs in: key=value; ...``, each departing key
+    with this run's value (the text before its parenthesis) and the keys of
+    :data:`PER_CONFIGURATION` as one ``model.*``, so that the runs of one study share one
+    summary exactly when they depart in the same keys with the same values."""
     if value is None:
         return "unrecorded"
     if value == REFERENCE:
         return REFERENCE
-    return "departs in: " + ", ".join(sorted(value))
+    entries = [
+        f"{key}={text.split(' (', 1)[0]}"
+        for key, text in sorted(value.items())
+        if not key.startswith(PER_CONFIGURATION)
+    ]
+    if any(key.startswith(PER_CONFIGURATION) for key in value):
+        entries.append(f"{PER_CONFIGURATION}*")
+    return SUMMARY_PREFIX + SUMMARY_SEPARATOR.join(entries)
+
+
+def departures_of(line: str) -> dict[str, str | None]:
+    """The departing keys of a :func:`summary` line and their values (None for a key named
+    without one); empty for ``reference`` and ``unrecorded``."""
+    if not line.startswith(SUMMARY_PREFIX):
+        return {}
+    entries = line.removeprefix(SUMMARY_PREFIX).split(SUMMARY_SEPARATOR)
+    return {
+        key: (value if sep else None) for key, sep, value in (e.partition("=") for e in entries)
+    }

@@ -7,7 +7,8 @@ rebuilds each run's model from its record and its kept weights (``model.pt``), s
 metrics with their parameters from the metrics group ``conf/metrics/<metrics>.yaml`` (composed
 with Hydra; ``--config-dir DIR`` adds ``DIR/metrics/`` for groups of your own), and writes them
 into the record: the old keys of those metrics are replaced, the others kept, and the record's
-``config.metrics`` (names and each metric's params) then says how every key was computed.
+``config.metrics`` (names and each metric's params) then says how every key was computed, and
+its ``protocol`` names each metric scored with a group other than the record's own.
 
 The record's own evaluation seed, gradient-boosting backend and sample sharing are kept, so the
 new scores are drawn as the old ones were. The run's id (its folder) is not changed: it names the
@@ -28,6 +29,7 @@ from vae_study.errors import ConfigError
 from vae_study.metrics.settings import EvaluationSettings
 from vae_study.models.module import representation_function
 from vae_study.process_exit import skip_final_collections
+from vae_study.protocol import rescored
 from vae_study.results import RunRecord, find_run
 
 log = logging.getLogger("vae_study")
@@ -39,10 +41,16 @@ def metric_keys(name: str, keys: Sequence[str]) -> list[str]:
 
 
 def rescore(
-    run_dir: Path, names: Sequence[str], group: EvaluationSettings, n_jobs: int | None = -1
+    run_dir: Path,
+    names: Sequence[str],
+    group: EvaluationSettings,
+    group_name: str,
+    n_jobs: int | None = -1,
 ) -> RunRecord:
-    """Score ``names`` on the run in ``run_dir`` with the params of ``group`` (the record's own
-    seed, backend and sampling); update and return its record."""
+    """Score ``names`` on the run in ``run_dir`` with the params of ``group``, the metrics
+    group named ``group_name`` (the record's own seed, backend and sampling); update and return
+    its record, whose ``protocol`` then names the metrics scored with another group
+    (:func:`vae_study.protocol.rescored`)."""
     record = RunRecord.read(run_dir)
     own = record.config["metrics"]
     settings = EvaluationSettings.from_config(own).replace(
@@ -70,6 +78,7 @@ def rescore(
         if name not in own["names"]:
             own["names"].append(name)
     record.metrics.update(scores)
+    record.protocol = rescored(record.protocol, names, group_name)
     record.write(run_dir)
     return record
 
@@ -102,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for run in args.runs:
         try:
             run_dir = find_run(run, args.results)
-            record = rescore(run_dir, args.names, group, args.n_jobs)
+            record = rescore(run_dir, args.names, group, args.metrics, args.n_jobs)
         except (OSError, ValueError) as error:
             failed += 1
             log.error("%s: %s", run, error)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from once_per_session import once_per_session
-from synthetic_study import write_small_study, write_study
+from synthetic_study import synthetic_record, write_records, write_small_study, write_study
 
 from vae_study.analysis import cli
 from vae_study.analysis import figures as figures_module
@@ -204,6 +204,9 @@ def test_a_study_of_one_seed_per_cell_compares_no_interval_with_the_paper(settin
                                           "configuration)")  # fmt: skip
 
 
+DEPARTING = "departs in: dataset.path=null: the procedural renderer; metrics=quick"
+
+
 def test_every_figure_states_the_protocol_of_its_runs(small_study, settings, tmp_path, monkeypatch):
     captions: dict[str, str] = {}
 
@@ -216,7 +219,7 @@ def test_every_figure_states_the_protocol_of_its_runs(small_study, settings, tmp
     table = collect(small_study / "synthetic" / "runs").table
     table = table[table["dataset"] == "dsprites"]
     assert set(table["protocol"]) == {"unrecorded"}  # the synthetic records predate protocols
-    departing = table.assign(protocol="departs in: dataset.source, metrics, train.steps")
+    departing = table.assign(protocol=DEPARTING)
     correlations = study_correlations(departing, settings)
     distributions_figure(departing, tmp_path)
     metric_vs_metric_figure(departing, correlations, tmp_path, settings)
@@ -228,13 +231,31 @@ def test_every_figure_states_the_protocol_of_its_runs(small_study, settings, tmp
     assert len(captions) == 8, sorted(captions)
     for name, text in captions.items():
         first, *rest = text.splitlines()
-        assert first == "protocol: departs in: dataset.source, metrics, train.steps", name
+        assert first == f"protocol: {DEPARTING}", name
         assert rest, name
 
     captions.clear()
     mixed = pd.concat([departing.iloc[:3], table.iloc[3:]])
     distributions_figure(mixed, tmp_path)
     [text] = captions.values()
-    assert text.startswith(
-        "protocol: departs in: dataset.source, metrics, train.steps | unrecorded\n"
-    )
+    assert text.startswith(f"protocol: {DEPARTING} | unrecorded\n")
+
+
+def test_figures_refuse_runs_of_two_protocols_naming_the_key_that_differs(tmp_path, capsys):
+    records = [
+        synthetic_record("mixed", "dsprites", "beta_vae", strength, seed)
+        for strength in (0, 1)
+        for seed in (0, 1)
+    ]
+    for steps, record in zip([1000, 3000] * 2, records, strict=True):
+        record["protocol"] = {
+            "dataset.path": "null: the procedural renderer (reference: the archive)",
+            "train.steps": f"{steps} (reference 300000)",
+        }
+    write_records(tmp_path / "mixed" / "runs", records)
+    with pytest.raises(SystemExit) as stopped:
+        cli.main(["figures", "--study", "mixed", "--results", str(tmp_path), "--resamples", "20"])
+    assert stopped.value.code == 2
+    refusal = capsys.readouterr().err
+    assert "holds runs of 2 protocols, differing in train.steps: their figures" in refusal
+    assert "--mix-protocols" in refusal and not (tmp_path / "mixed" / "figures").exists()

@@ -24,6 +24,7 @@ from vae_study.analysis.design import replication
 from vae_study.analysis.paper import PAPER_DIR
 from vae_study.analysis.settings import load_settings
 from vae_study.process_exit import skip_final_collections
+from vae_study.protocol import departures_of
 from vae_study.results import runs_folder, study_folder
 
 
@@ -63,10 +64,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def differing_keys(protocols: Sequence[str]) -> list[str]:
-    """The keys in which the protocols of a table (``reference`` or ``departs in: a, b``)
-    differ: departures some of them have and others do not."""
-    keys = [set(p.removeprefix("departs in: ").split(", ")) - {"reference"} for p in protocols]
-    return sorted(set.union(*keys) - set.intersection(*keys))
+    """The keys in which the protocols of a table (:func:`vae_study.protocol.summary` lines)
+    differ: departures some of them have and others do not, or have with other values."""
+    departures = [departures_of(line) for line in protocols]
+    keys = set().union(*departures)
+    return sorted(k for k in keys if len({str(d.get(k, "absent")) for d in departures}) > 1)
 
 
 def _interval_flags(command: argparse.ArgumentParser) -> None:
@@ -119,9 +121,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     print(f"collected in {time.perf_counter() - started:.1f} s")
     protocols = sorted(set(collection.table["protocol"])) if len(collection.table) else []
     if args.command == "figures" and len(protocols) > 1 and not args.mix_protocols:
+        differing = differing_keys(protocols)
+        if "unrecorded" in protocols:
+            differing.append("records that state no protocol (unrecorded)")
         print(
             f"{runs_dir} holds runs of {len(protocols)} protocols, differing in "
-            f"{', '.join(differing_keys(protocols))}: their figures would mix unlike runs; "
+            f"{', '.join(differing)}: their figures would mix unlike runs; "
             "keep one protocol per study folder, or pass --mix-protocols",
             file=sys.stderr,
         )
