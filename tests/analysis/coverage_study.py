@@ -9,7 +9,12 @@ correlation rho_s:
 * :func:`uniform_sum_pair`: X ~ U(0, 1) and Y = exp(3 (X + E)) with E ~ U(0, 1) independent, a
   monotone non-linear relation with a non-Gaussian copula. Its Spearman correlation is that of
   (X, X + E): rho_s = 12 E[F_X(X) F_S(X + E)] - 3 with F_S the triangular CDF of X + E, which
-  integrates to 37/120, so rho_s = 12 * 37/120 - 3 = 7/10.
+  integrates to 37/120, so rho_s = 12 * 37/120 - 3 = 7/10;
+* :func:`cell_effect_pair`: the normal pair plus a fixed shift per model x strength cell, the
+  same in every study (a configuration's effect on both scores), so that ranks mix between-cell
+  and within-cell differences as in a real study. Only the seeds are random, and the estimand
+  is the Spearman correlation of the design's mixture of cells (equal weights), computed from
+  a million draws.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.stats import spearmanr
 
 from vae_study.analysis.bootstrap import Resampling, stratified_weights
 from vae_study.analysis.rank_correlation import spearman_matrix
@@ -53,6 +59,26 @@ def uniform_sum_pair() -> tuple[Draw, float]:
         return np.c_[x, np.exp(3 * (x + e))]
 
     return draw, 0.7
+
+
+def cell_effect_pair(r: float, runs: int) -> tuple[Draw, float]:
+    """Draws of the normal pair with Pearson ``r`` shifted by each cell's fixed effect, laid
+    out as :func:`design_cells` (``runs``), and the Spearman correlation of the design."""
+    cells = design_cells(runs)
+    count = int(cells.max()) + 1
+    mixing = np.array([[1.0, 0.6], [0.0, 0.8]])  # the cell effects on the two scores correlate
+    effects = np.random.default_rng(12345).normal(size=(count, 2)) @ mixing
+    noise, _ = normal_pair(r)
+
+    def shifted(rng: np.random.Generator, layout: np.ndarray) -> np.ndarray:
+        return noise(rng, len(layout)) + effects[layout]
+
+    def draw(rng: np.random.Generator, size: int) -> np.ndarray:
+        return shifted(rng, cells[:size])  # the design's first `size` runs
+
+    mixture = np.tile(np.arange(count), 1_000_000 // count)
+    truth = spearmanr(shifted(np.random.default_rng(54321), mixture)).statistic
+    return draw, float(truth)
 
 
 @dataclass(frozen=True)
