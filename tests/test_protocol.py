@@ -7,6 +7,7 @@ import pytest
 
 from vae_study.analysis.cli import differing_keys
 from vae_study.config import compose_config
+from vae_study.data.dsprites import FACTOR_SIZES
 from vae_study.protocol import departures_of, protocol, rescored, summary
 
 
@@ -25,6 +26,14 @@ def archive(tmp_path_factory):
 def test_the_study_settings_with_the_archive_are_the_reference(archive, model):
     cfg = compose_config([f"model={model}", "metrics=study", f"dataset.path={archive}"])
     assert protocol(cfg, "study") == "reference" == summary(protocol(cfg, "study"))
+
+
+def test_data_of_another_grid_than_the_reference_data_sets_is_a_departure(archive):
+    cfg = compose_config(["metrics=study", f"dataset.path={archive}"])
+    assert protocol(cfg, "study", factor_sizes=FACTOR_SIZES) == "reference"
+    assert protocol(cfg, "study", factor_sizes=(3, 2, 2, 2, 2)) == {
+        "dataset.factor_sizes": "(3, 2, 2, 2, 2) (reference (3, 6, 40, 32, 32))"
+    }
 
 
 def test_the_demo_departs_in_steps_metrics_and_data():

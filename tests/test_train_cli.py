@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from cli_runner import run_script
@@ -27,6 +28,11 @@ def test_a_short_run_writes_a_valid_record_and_a_second_launch_skips_it(cli, tin
     assert {"loss", "recon", "kl"} <= set(record.train["final"])
     assert record.config["model"]["objective"]["beta"] == 4.0  # strength 2 of the grid
     assert record.versions["torch"] == torch.__version__
+    assert record.protocol == {  # the metrics group as the running vae-study composed it
+        "dataset.path": "null: the procedural renderer (reference: the archive)",
+        "metrics": "none (reference: study)",
+        "train.steps": "20 (reference 300000)",
+    }
     assert (path.parent / "model.pt").is_file()
     assert not (path.parent / "checkpoints").exists()
     curves = (path.parent / "csv" / "metrics.csv").read_text().splitlines()
@@ -37,6 +43,20 @@ def test_a_short_run_writes_a_valid_record_and_a_second_launch_skips_it(cli, tin
     assert second.returncode == 0, second.stderr
     assert "done already" in second.stdout + second.stderr
     assert path.stat().st_mtime_ns == written
+
+
+def test_a_run_on_an_archive_of_another_grid_says_so_in_its_protocol(cli, tiny):
+    sizes = (1, 3, 2, 2, 2, 2)  # colour, then the five factors: a 48-image archive
+    grid = np.stack(np.meshgrid(*[np.arange(s) for s in sizes], indexing="ij"), -1)
+    archive = cli.results / "small.npz"
+    np.savez(archive, imgs=np.zeros((len(grid.reshape(-1, 6)), 64, 64), np.uint8),
+             latents_classes=grid.reshape(-1, 6))  # fmt: skip
+    run = cli(*tiny, f"dataset.path={archive}")
+    assert run.returncode == 0, run.stderr
+    [path] = records(cli.results)
+    protocol = RunRecord.read(path).protocol
+    assert protocol["dataset.factor_sizes"] == "(3, 2, 2, 2, 2) (reference (3, 6, 40, 32, 32))"
+    assert "dataset.path" not in protocol  # the archive's format, not the renderer
 
 
 def test_run_id_ignores_logging_and_changes_with_the_science(tiny):

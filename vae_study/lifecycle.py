@@ -142,7 +142,7 @@ def _run_members(plan: JobPlan, members: Sequence[Member], outcome: JobOutcome) 
     with contextlib.ExitStack() as stack:
         runs = []
         for member in members:
-            run = stack.enter_context(_claimed(member))
+            run = stack.enter_context(_claimed(member, plan.data.factor_sizes))
             if run is None:
                 outcome.skipped.append(member.run_id)
             else:
@@ -185,9 +185,10 @@ def _log_traceback(runs: Sequence[Run]) -> None:
 
 
 @contextlib.contextmanager
-def _claimed(member: Member) -> Iterator[Run | None]:
-    """The run, claimed by this process with a ``running`` record; None if it is done or
-    another process holds it."""
+def _claimed(member: Member, factor_sizes: Sequence[int]) -> Iterator[Run | None]:
+    """The run, claimed by this process with a ``running`` record (its protocol judged with
+    the ``factor_sizes`` of the data it reads); None if it is done or another process holds
+    it."""
     record_path = member.run_dir / RECORD_NAME
     if finished_record(record_path) is not None:
         log.info("run %s is done already (%s): skipping", member.run_id, record_path)
@@ -218,7 +219,7 @@ def _claimed(member: Member) -> Iterator[Run | None]:
                 study=cfg.study.name,
                 config=OmegaConf.to_container(cfg, resolve=True),
                 model_num=model_num(cfg.dataset.name, cfg.model.name, cfg.model.strength, cfg.seed),
-                protocol=protocol(cfg),
+                protocol=protocol(cfg, factor_sizes=factor_sizes),
             )
             record.write(member.run_dir)
             log.info("run %s: %s, in %s", member.run_id, describe_run(cfg), member.run_dir)

@@ -8,8 +8,9 @@ reference's files: our ``conf/`` states the reference settings, each with its so
 compares a run's resolved config with that one, key by key, over everything its id covers
 (steps and updates, batch size, optimiser, architecture and initialisation, latent size,
 strengths and fixed objective values, metric counts, GBT backend, sample sharing, the
-evaluation seed, precision, ...) and adds the data source: procedural dSprites is a departure,
-since the renderer approximates the archive's images. A run of a data set or model the
+evaluation seed, precision, ...) and adds the data: procedural dSprites is a departure, since
+the renderer approximates the archive's images, and so is a file whose factor grid is not the
+reference data set's (a subset, a test file). A run of a data set or model the
 reference study does not have departs in that one respect.
 
 The result is ``"reference"`` or a mapping from each departing key to ``"value (reference
@@ -27,11 +28,20 @@ from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from vae_study.config import compose_config
+from vae_study.data.dsprites import FACTOR_SIZES
 from vae_study.results import REFERENCE_DATASETS, REFERENCE_MODELS, identity
 
 REFERENCE = "reference"
 PROCEDURAL = ("dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites")
 NOT_COMPARED = ("seed", "study.name", "dataset.path", "dataset.scream_path")
+REFERENCE_FACTOR_SIZES = {
+    **dict.fromkeys(PROCEDURAL, FACTOR_SIZES),
+    "smallnorb": (5, 9, 18, 6),
+    "cars3d": (4, 24, 183),
+    "shapes3d": (10, 10, 10, 8, 4, 15),
+}
+"""Each reference data set's factor sizes (disentanglement_lib ``data/ground_truth/*.py``): a
+file of another grid (a subset, a test file) is not the reference's data."""
 # scikit-learn's GradientBoostingClassifier and our exact backend fit the same trees
 SAME_MODEL_BACKENDS = ({"exact", "sklearn"},)
 
@@ -72,10 +82,15 @@ def _same(key: str, value: Any, reference: Any) -> bool:
     return value == reference
 
 
-def protocol(cfg: DictConfig, metrics_group: str | None = None) -> Protocol:
+def protocol(
+    cfg: DictConfig,
+    metrics_group: str | None = None,
+    factor_sizes: Sequence[int] | None = None,
+) -> Protocol:
     """``"reference"``, or each departure of ``cfg`` from the reference protocol (module doc).
     ``metrics_group``: the metrics group ``cfg`` was composed with; by default the running
-    ``vae-study``'s, if any."""
+    ``vae-study``'s, if any. ``factor_sizes``: those of the data the run reads, a departure
+    when they are not the reference data set's (:data:`REFERENCE_FACTOR_SIZES`)."""
     dataset, model = str(cfg.dataset.name), str(cfg.model.name)
     departures: dict[str, str] = {}
     if dataset not in REFERENCE_DATASETS:
@@ -86,6 +101,9 @@ def protocol(cfg: DictConfig, metrics_group: str | None = None) -> Protocol:
         return departures
     if dataset in PROCEDURAL and cfg.dataset.get("path") is None:
         departures["dataset.path"] = "null: the procedural renderer (reference: the archive)"
+    sizes = REFERENCE_FACTOR_SIZES[dataset]
+    if factor_sizes is not None and tuple(factor_sizes) != sizes:
+        departures["dataset.factor_sizes"] = f"{tuple(factor_sizes)} (reference {sizes})"
     ours = _flat(identity(cfg, list(cfg.run_id_ignore)))
     reference = _reference(dataset, model, int(cfg.model.strength))
     for key in sorted(set(ours) | set(reference)):
