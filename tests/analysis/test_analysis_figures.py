@@ -15,7 +15,7 @@ from synthetic_study import synthetic_record, write_records, write_small_study, 
 
 from vae_study.analysis import cli
 from vae_study.analysis import figures as figures_module
-from vae_study.analysis.collect import collect
+from vae_study.analysis.collect import collect, write_table
 from vae_study.analysis.design import replication_warnings
 from vae_study.analysis.figures import (
     distributions_figure,
@@ -135,13 +135,21 @@ def test_drawing_again_in_this_process_gives_byte_identical_files(
     table = collect(small_study / "synthetic" / "runs").table
     correlations = study_correlations(table, settings)
     again = [
+        *write_table(table, tmp_path),
         *metric_vs_metric_figure(table, correlations, tmp_path, settings),
-        *distributions_figure(table[table["dataset"] == "dsprites"], tmp_path),
+        *metric_vs_downstream_figure(table, correlations, tmp_path, settings),
+        *efficiency_figure(table, correlations, tmp_path, settings),
+        *(path for name in ("cars3d", "dsprites", "noisy_dsprites")
+          for path in distributions_figure(table[table["dataset"] == name], tmp_path)),
+        *variance_figure(table, tmp_path, settings),
+        *seeds_figure(table, tmp_path, settings),
         *paper_figure(table, correlations, PAPER, tmp_path, settings)[0],
-    ]
-    assert len(again) == 11
+    ]  # fmt: skip
+    written = [p.name for p in folder.iterdir()] + [p.name for p in folder.parent.glob("study_*")]
+    assert sorted(path.name for path in again) == sorted(written)  # every file the command wrote
     for path in again:
-        assert path.read_bytes() == (folder / path.name).read_bytes(), path.name
+        home = folder.parent if path.name.startswith("study_table") else folder
+        assert path.read_bytes() == (home / path.name).read_bytes(), path.name
 
 
 def test_another_seed_moves_the_intervals_not_the_estimates(figures_run, small_study, settings):
@@ -180,7 +188,7 @@ def test_the_comparison_without_the_papers_data_set_says_so(small_study, setting
     assert all(p.stat().st_size > 0 for p in paths)
     assert fig2.cells["ours"].isna().all() and fig5.cells["ours"].notna().all()
     assert fig2.text().endswith(
-        "no value of ours in any of the 30 cells (noisy_dsprites: not enough runs (0, need 3))"
+        "no value of ours in any of the 15 cells (noisy_dsprites: not enough runs (0, need 3))"
     )
 
 

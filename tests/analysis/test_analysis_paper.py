@@ -35,10 +35,12 @@ def test_the_committed_paper_matrices_read_with_their_captions():
 
 def test_the_paper_within_narrow_intervals_agrees_everywhere_and_its_negation_nowhere():
     paper, _ = read_matrix(PAPER / PAPER_FIGURES[0].file)
-    same = compare(paper, intervals(paper + 0.3, 1.0), skip_diagonal=True, target_half_width=10)
-    assert len(same) == 30 and same["consistent"].all()
+    same = compare(paper, intervals(paper + 0.3, 1.0), pairs_once=True, target_half_width=10)
+    pairs = {frozenset(pair) for pair in zip(same["row"], same["column"], strict=True)}
+    assert len(same) == len(pairs) == 15 and all(len(pair) == 2 for pair in pairs)  # each once
+    assert same["consistent"].all()
     assert same["sign_decided"].all() and same["sign_agrees"].all()
-    flipped = compare(paper, intervals(-paper, 1.0), skip_diagonal=True, target_half_width=10)
+    flipped = compare(paper, intervals(-paper, 1.0), pairs_once=True, target_half_width=10)
     decided = flipped[flipped["sign_decided"].astype(bool)]
     assert not flipped["consistent"].any() and not decided["sign_agrees"].any()
     assert flipped["sign_decided"].all()
@@ -50,7 +52,7 @@ def test_intervals_that_include_zero_leave_the_sign_undecided():
     low = pd.DataFrame({"A": [25.0], "B": [-5.0], "C": [-30.0], "D": [np.nan]}, index=["M"])
     high = pd.DataFrame({"A": [55.0], "B": [45.0], "C": [-2.0], "D": [np.nan]}, index=["M"])
     matrix = IntervalMatrix(ours, low, high, ours * 0 + 24)
-    cells = compare(paper, matrix, skip_diagonal=False, target_half_width=10).set_index("column")
+    cells = compare(paper, matrix, pairs_once=False, target_half_width=10).set_index("column")
     assert list(cells["consistent"]) == [True, False, False, pd.NA]
     assert list(cells["sign_decided"]) == [True, False, True, pd.NA]
     assert cells.loc["A", "sign_agrees"] and not cells.loc["C", "sign_agrees"]
@@ -77,10 +79,10 @@ def test_no_value_of_ours_says_so():
     paper, _ = read_matrix(PAPER / PAPER_FIGURES[0].file)
     nothing = paper * np.nan
     cells = compare(
-        paper, IntervalMatrix(nothing, nothing, nothing, nothing), skip_diagonal=True,
+        paper, IntervalMatrix(nothing, nothing, nothing, nothing), pairs_once=True,
         target_half_width=10,
     )  # fmt: skip
-    assert summary(cells, 10, 0.95) == ["no value of ours in any of the 30 cells"]
+    assert summary(cells, 10, 0.95) == ["no value of ours in any of the 15 cells"]
     assert cells["consistent"].isna().all() and cells["models_needed"].isna().all()
 
 
@@ -89,7 +91,7 @@ def test_estimates_without_intervals_are_not_compared_and_say_so():
     nothing = paper * np.nan
     runs = paper * 0 + 18
     cells = compare(
-        paper, IntervalMatrix(paper, nothing, nothing, runs), skip_diagonal=False,
+        paper, IntervalMatrix(paper, nothing, nothing, runs), pairs_once=False,
         target_half_width=10,
     )  # fmt: skip
     assert cells["ours"].notna().all() and (cells["n"] == 18).all()
@@ -104,7 +106,7 @@ def test_estimates_without_intervals_are_not_compared_and_say_so():
     low = paper.copy()
     low.iloc[0, 0] = np.nan  # one cell without an interval among bounded ones
     partial = compare(
-        paper, IntervalMatrix(paper, low - 5, paper + 5, runs), skip_diagonal=False,
+        paper, IntervalMatrix(paper, low - 5, paper + 5, runs), pairs_once=False,
         target_half_width=10,
     )  # fmt: skip
     decided = (paper.abs() > 5).to_numpy()  # an interval of +-5 around the paper's value

@@ -513,7 +513,7 @@ def _compare_one(
     cells = pub.compare(
         published,
         ours,
-        skip_diagonal=figure.kind == "metric_vs_metric",
+        pairs_once=figure.kind == "metric_vs_metric",
         target_half_width=corr.SCALE * settings.target_half_width,
     )
     width = 4.2 if figure.kind == "metric_vs_metric" else 7.4

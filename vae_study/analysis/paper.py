@@ -8,7 +8,8 @@ then a matrix of integers (Spearman x100) with a ``metric`` column of row labels
 
 :func:`compare` lines our matrix and its intervals
 (:class:`~vae_study.analysis.correlations.IntervalMatrix`) up with the paper's. Per cell (off the
-diagonal for a matrix of metrics against themselves, whose diagonal is 100 by construction):
+pairs of a matrix of metrics against themselves: each pair of metrics once, the paper's upper
+triangle, since both triangles and the diagonal of 100 add nothing):
 
 * ``consistent``: the paper's value lies in our interval (ends included);
 * ``sign_decided``: our interval excludes 0, so our data decide the sign at this study size;
@@ -79,7 +80,7 @@ def models_for_half_width(
 
 
 def compare(
-    paper: pd.DataFrame, ours: IntervalMatrix, *, skip_diagonal: bool, target_half_width: float
+    paper: pd.DataFrame, ours: IntervalMatrix, *, pairs_once: bool, target_half_width: float
 ) -> pd.DataFrame:
     """The cell-by-cell comparison defined in the module docstring, one row per paper cell.
 
@@ -91,9 +92,9 @@ def compare(
     """
     aligned = ours.reindex_like(paper)
     rows = []
-    for label in paper.index:
-        for column in paper.columns:
-            if skip_diagonal and column == label:
+    for row, label in enumerate(paper.index):
+        for position, column in enumerate(paper.columns):
+            if pairs_once and position <= row:
                 continue
             value, low, high = (
                 float(frame.at[label, column])
