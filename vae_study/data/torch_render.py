@@ -2,10 +2,11 @@
 
 :class:`TorchSpriteRenderer` is :class:`vae_study.data.dsprites.SpriteRenderer` step for step in
 torch, so a batch is drawn where it is trained on and a step never waits for host images. It
-gives the numpy renderer's pixels for the same factors (``tests/test_torch_render.py``): the
-geometry is computed in float64 and the shape tests in float32 with the same operations in the
-same order; the divisor of the ellipse is a tensor, never a Python scalar, because CUDA divides
-by a host scalar as a multiplication by its reciprocal, which can move a boundary pixel.
+gives the numpy renderer's pixels for the same factors (``tests/test_packed.py``,
+``test_render_on_device_gives_the_host_batches``): the geometry is computed in float64 and the
+shape tests in float32 with the same operations in the same order; the divisor of the ellipse
+is a tensor, never a Python scalar, because CUDA divides by a host scalar as a multiplication by
+its reciprocal, which can move a boundary pixel.
 
 :class:`PackedStream` yields one batch per packed member, ``(K, n, C, H, W)``. Member ``k``'s
 batch ``t`` is exactly ``BatchStream(data, n, seeds[k]).batch(t)``: the factors, and the
