@@ -21,6 +21,7 @@ value)"``; with the metrics group known (a running ``vae-study``), a whole group
 from __future__ import annotations
 
 from collections.abc import Sequence
+from fractions import Fraction
 from functools import cache
 from typing import Any
 
@@ -145,6 +146,10 @@ def rescored(value: Protocol | None, names: Sequence[str], group: str) -> Protoc
 
 SUMMARY_PREFIX = "departs in: "
 SUMMARY_SEPARATOR = "; "
+RELATIVE = ("train.steps",)
+"""Departing keys whose reference differs between models (FactorVAE's 150,000 iterations, the
+others' 300,000): a summary states them as a fraction of the reference, the same for every
+model of a study that scales the reference's length (``${iterations:N}``)."""
 PER_CONFIGURATION = "model."
 """Departing keys whose values differ between a study's configurations by design (each model's
 objective and strength grid): a summary names them together, as ``model.*``."""
@@ -153,21 +158,33 @@ objective and strength grid): a summary names them together, as ``model.*``."""
 def summary(value: Protocol | None) -> str:
     """One line for a table or a figure: ``reference``, ``unrecorded`` (records of versions
     before the protocol was recorded) or ``departs in: key=value; ...``, each departing key
-    with this run's value (the text before its parenthesis) and the keys of
-    :data:`PER_CONFIGURATION` as one ``model.*``, so that the runs of one study share one
-    summary exactly when they depart in the same keys with the same values."""
+    with this run's value (the text before its parenthesis; for :data:`RELATIVE` keys, as a
+    fraction of the reference's) and the keys of :data:`PER_CONFIGURATION` as one ``model.*``,
+    so that the runs of one study share one summary exactly when they depart in the same keys
+    with the same values."""
     if value is None:
         return "unrecorded"
     if value == REFERENCE:
         return REFERENCE
     entries = [
-        f"{key}={text.split(' (', 1)[0]}"
+        f"{key}={_relative(text) if key in RELATIVE else text.split(' (', 1)[0]}"
         for key, text in sorted(value.items())
         if not key.startswith(PER_CONFIGURATION)
     ]
     if any(key.startswith(PER_CONFIGURATION) for key in value):
         entries.append(f"{PER_CONFIGURATION}*")
     return SUMMARY_PREFIX + SUMMARY_SEPARATOR.join(entries)
+
+
+def _relative(text: str) -> str:
+    """``"500 (reference 150000)"`` as ``"1/300 x reference"``; the value alone if the text
+    is not two integers."""
+    ours, _, rest = text.partition(" (reference ")
+    try:
+        ratio = Fraction(int(ours), int(rest.rstrip(")")))
+    except (ValueError, ZeroDivisionError):
+        return ours
+    return f"{ratio} x reference"
 
 
 def departures_of(line: str) -> dict[str, str | None]:
