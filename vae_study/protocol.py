@@ -1,17 +1,17 @@
 """How far a run is from the reference protocol (Locatello et al. 2019, disentanglement_lib's
 ``unsupervised_study_v1``), in every respect that changes a number.
 
-The reference protocol of a run is the config this project composes for the same data set,
-model, strength and seed with the study's metrics (``metrics=study``), its data read from the
-reference's files: our ``conf/`` states the reference settings, each with its source
-(``docs/reference_protocol.md``), and the tests check them against the paper's. :func:`protocol`
-compares a run's resolved config with that one, key by key, over everything its id covers
-(steps and updates, batch size, optimiser, architecture and initialisation, latent size,
-strengths and fixed objective values, metric counts, GBT backend, sample sharing, the
-evaluation seed, precision, ...) and adds the data: procedural dSprites is a departure, since
-the renderer approximates the archive's images, and so is a file whose factor grid is not the
-reference data set's (a subset, a test file). A run of a data set or model the
-reference study does not have departs in that one respect.
+The reference protocol of a run is the config this project composes for the same data set, model,
+strength and seed with the study's metrics (``metrics=study``), its data read from the reference's
+files: our ``conf/`` states the reference settings, each with its source
+(``docs/reference_protocol.md``), and ``tests/test_reference_settings.py`` checks them against
+disentanglement_lib's. :func:`protocol` compares a run's resolved config with that one, key by key,
+over everything its id covers (steps and updates, batch size, optimiser, architecture and
+initialisation, latent size, strengths and fixed objective values, metric counts, GBT backend,
+sample sharing, the evaluation seed, precision, ...) and adds the data: procedural dSprites is a
+departure, since the renderer approximates the archive's images, and so is a file whose factor grid
+is not the reference data set's (a subset, a test file). A run of a data set or model the reference
+study does not have departs in that one respect.
 
 The result is ``"reference"`` or a mapping from each departing key to ``"value (reference
 value)"``; with the metrics group known (a running ``vae-study``), a whole group other than
