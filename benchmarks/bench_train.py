@@ -55,7 +55,13 @@ STUDY_MODEL_STEPS = 12_600 * 300_000
 
 def module(seed: int) -> VAEModule:
     torch.manual_seed(seed)
-    return VAEModule(lambda d: locatello_conv((1, 64, 64), d), 10, Likelihood(), BetaVAE(4.0), ADAM)
+    return VAEModule(
+        lambda d: locatello_conv((1, 64, 64), d, init="reference"),
+        10,
+        Likelihood(),
+        BetaVAE(4.0),
+        ADAM,
+    )
 
 
 def sync(device: torch.device) -> None:
@@ -79,7 +85,7 @@ def timed(
 
 
 def plain(device: torch.device, steps: int, repeats: int) -> list[float]:
-    encoder, decoder = locatello_conv((1, 64, 64), 10)
+    encoder, decoder = locatello_conv((1, 64, 64), 10, init="reference")
     encoder, decoder = encoder.to(device), decoder.to(device)
     parameters = [*encoder.parameters(), *decoder.parameters()]
     optimizer = torch.optim.Adam(parameters, **ADAM)

@@ -29,8 +29,8 @@ SHAPE = (1, 8, 8)
 def model() -> HierarchicalVAE:
     torch.manual_seed(0)
     return HierarchicalVAE(
-        lambda d: mlp(SHAPE, d, hidden=(32,)), WIDTHS[0], Likelihood(), BetaVAE(1.0), ADAM,
-        latent_widths=WIDTHS, hidden=16,
+        lambda d: mlp(SHAPE, d, hidden=(32,), init="pytorch"), WIDTHS[0], Likelihood(),
+        BetaVAE(1.0), ADAM, latent_widths=WIDTHS, hidden=16,
     )  # fmt: skip
 
 

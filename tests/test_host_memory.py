@@ -13,7 +13,7 @@ from vae_study.host_memory import retain_freed_memory
 from vae_study.models.architectures import locatello_conv
 torch.set_num_threads(1)
 torch.manual_seed(0)
-encoder, decoder = locatello_conv((1, 64, 64), 10)
+encoder, decoder = locatello_conv((1, 64, 64), 10, init="reference")
 x = torch.rand(64, 1, 64, 64)
 def step():
     mean, log_var = encoder(x)

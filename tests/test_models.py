@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
+from hydra.utils import instantiate
 from torch.utils.data import DataLoader
 
 from vae_study.build import build_module
+from vae_study.config import compose_config
 from vae_study.data.dsprites import DSprites
 from vae_study.data.stream import BatchStream
 from vae_study.errors import ConfigError
@@ -51,7 +53,7 @@ STUDY_GRIDS = {
 
 
 def small_mlp(num_latent):
-    return mlp((1, 64, 64), num_latent, hidden=(64,))
+    return mlp((1, 64, 64), num_latent, hidden=(64,), init="pytorch")
 
 
 def forward_from(mean, log_var, z=None):
@@ -104,7 +106,8 @@ def test_factor_vae_shuffle_keeps_each_marginal_and_breaks_the_dependence():
 
 def test_factor_vae_discriminator_terms_and_gradients():
     torch.manual_seed(0)
-    objective = FactorVAE(gamma=10.0, num_latent=3)
+    composed = compose_config(["model=factor_vae", "train.num_latent=3"])
+    objective = instantiate(composed.model.objective, _convert_="all")
     mean = torch.randn(16, 3, requires_grad=True)
     terms = objective(forward_from(mean, torch.zeros(16, 3)), 0)
     assert 0 <= terms["discriminator_accuracy"].item() <= 1
@@ -124,7 +127,7 @@ def test_factor_vae_discriminator_terms_and_gradients():
 @pytest.mark.parametrize(("step", "expected"), [(0, 0.0), (50_000, 12.5), (100_000, 25.0),
                                                 (200_000, 25.0)])  # fmt: skip
 def test_annealed_capacity_schedule(step, expected):
-    objective = AnnealedVAE(c_max=25.0)
+    objective = AnnealedVAE(c_max=25.0, gamma=1000.0, iteration_threshold=100_000)
     assert objective.capacity(step) == pytest.approx(expected)
     kl = torch.full((4, 2), 10.0)  # KL 20 per observation
     out = forward_from(torch.zeros(4, 2), torch.zeros(4, 2))
@@ -180,16 +183,21 @@ def test_autoencoder_tied_weights_share_parameters_and_noise_corrupts():
     assert decoder_weights == []  # the decoder owns only biases
     with pytest.raises(ConfigError, match="arch=mlp"):
         Autoencoder(
-            lambda d: locatello_conv((1, 64, 64), d), 5, Likelihood(), AutoencoderObjective(),
-            ADAM, tie_weights=True,
+            lambda d: locatello_conv((1, 64, 64), d, init="reference"), 5, Likelihood(),
+            AutoencoderObjective(), ADAM, tie_weights=True,
         )  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("objective", "message"),
     [
-        (lambda: AnnealedVAE(c_max=-1.0), "c_max"),
-        (lambda: FactorVAE(gamma=-1.0), "gamma"),
+        (lambda: AnnealedVAE(c_max=-1.0, gamma=1.0, iteration_threshold=1), "c_max"),
+        (
+            lambda: FactorVAE(
+                gamma=-1.0, num_latent=3, discriminator_optimizer={}, discriminator_init="pytorch"
+            ),
+            "gamma",
+        ),
         (lambda: DIPVAE(-1.0, 10.0), "lambda_od"),
         (lambda: DIPVAE(1.0, 1.0, "iii"), "dip_type"),
         (lambda: BetaTCVAE(beta=-1.0), "beta"),

@@ -86,7 +86,7 @@ def test_invalid_settings_raise_config_errors():
 
 
 def test_locatello_conv_shapes_and_size():
-    encoder, decoder = locatello_conv((3, 64, 64), 10)
+    encoder, decoder = locatello_conv((3, 64, 64), 10, init="reference")
     x = torch.rand(5, 3, 64, 64)
     mean, log_var = encoder(x)
     assert mean.shape == log_var.shape == (5, 10)
@@ -101,11 +101,11 @@ def test_locatello_conv_shapes_and_size():
     decoder_count += (64 * 32 * 16 + 32) + (32 * 32 * 16 + 32) + (32 * 3 * 16 + 3)
     assert parameters == encoder_count + decoder_count == 692_567
     with pytest.raises(ConfigError, match="64x64"):
-        locatello_conv((1, 28, 28), 10)
+        locatello_conv((1, 28, 28), 10, init="reference")
 
 
 def test_mlp_shapes():
-    encoder, decoder = mlp((1, 28, 28), 6, hidden=(32, 16))
+    encoder, decoder = mlp((1, 28, 28), 6, hidden=(32, 16), init="pytorch")
     mean, _ = encoder(torch.rand(3, 1, 28, 28))
     assert mean.shape == (3, 6)
     assert decoder(mean).shape == (3, 1, 28, 28)

@@ -27,8 +27,8 @@ def build(seed: int, objective, likelihood: str = "bernoulli") -> VAEModule:
     """A member as the single run builds it: global seed, then the module."""
     L.seed_everything(seed, verbose=False)
     return VAEModule(
-        lambda d: locatello_conv((1, 64, 64), d), 10, Likelihood(likelihood), objective, ADAM,
-        summary_window=STEPS,
+        lambda d: locatello_conv((1, 64, 64), d, init="reference"), 10, Likelihood(likelihood),
+        objective, ADAM, summary_window=STEPS,
     )  # fmt: skip
 
 
@@ -72,7 +72,9 @@ def one_thread():
 # Three strengths of each objective: a pack's members, each with its own.
 OBJECTIVES = {
     "beta_vae": lambda i: BetaVAE([1.0, 16.0, 4.0][i]),
-    "annealed_vae": lambda i: AnnealedVAE([5.0, 100.0, 25.0][i], iteration_threshold=3),
+    "annealed_vae": lambda i: AnnealedVAE(
+        [5.0, 100.0, 25.0][i], gamma=1000.0, iteration_threshold=3
+    ),
     "dip_vae_ii": lambda i: DIPVAE([1.0, 50.0, 5.0][i], 10.0, "ii"),
     "beta_tcvae": lambda i: BetaTCVAE([1.0, 10.0, 6.0][i]),
 }

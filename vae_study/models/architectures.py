@@ -72,7 +72,7 @@ class GaussianEncoder(nn.Module):
 
 
 def locatello_conv(
-    observation_shape: Sequence[int], num_latent: int, init: str = "reference"
+    observation_shape: Sequence[int], num_latent: int, *, init: str
 ) -> tuple[GaussianEncoder, nn.Module]:
     """The study's convolutional encoder and deconvolutional decoder for (C, 64, 64) inputs."""
     if len(observation_shape) != 3 or tuple(observation_shape[1:]) != (64, 64):
@@ -106,8 +106,9 @@ def locatello_conv(
 def mlp(
     observation_shape: Sequence[int],
     num_latent: int,
-    hidden: Sequence[int] = (256, 256),
-    init: str = "pytorch",
+    *,
+    hidden: Sequence[int],
+    init: str,
 ) -> tuple[GaussianEncoder, nn.Module]:
     """A fully connected encoder and a mirrored decoder, ReLU between layers."""
     if not hidden or any(h <= 0 for h in hidden):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -172,7 +173,7 @@ class AnnealedVAE(Objective):
     stays (the reference's ``anneal``: C = min(c_max, c_max * step / iteration_threshold)).
     """
 
-    def __init__(self, c_max: float, gamma: float = 1000.0, iteration_threshold: int = 100_000):
+    def __init__(self, c_max: float, *, gamma: float, iteration_threshold: int):
         super().__init__()
         self.c_max = _check_non_negative("c_max", c_max)
         self.gamma = _check_non_negative("gamma", gamma)
@@ -208,7 +209,7 @@ def shuffle_codes(z: torch.Tensor) -> torch.Tensor:
 
 
 def fc_discriminator(
-    num_latent: int, width: int = 1000, depth: int = 6, init: str = "reference"
+    num_latent: int, width: int = 1000, depth: int = 6, *, init: str
 ) -> nn.Sequential:
     """The reference's ``fc_discriminator``: 6 dense layers of 1000 with leaky ReLU, 2 logits,
     initialised as ``init`` (:mod:`vae_study.models.architectures`: the reference's TF1 defaults
@@ -239,16 +240,15 @@ class FactorVAE(Objective):
     def __init__(
         self,
         gamma: float,
-        num_latent: int = 10,
-        discriminator_optimizer: dict | None = None,
-        discriminator_init: str = "reference",
+        *,
+        num_latent: int,
+        discriminator_optimizer: Mapping[str, Any],
+        discriminator_init: str,
     ) -> None:
         super().__init__()
         self.gamma = _check_non_negative("gamma", gamma)
         self.discriminator = fc_discriminator(num_latent, init=discriminator_init)
-        self.discriminator_optimizer = dict(
-            discriminator_optimizer or {"lr": 1e-4, "betas": (0.5, 0.9), "eps": 1e-8}
-        )
+        self.discriminator_optimizer = dict(discriminator_optimizer)
 
     def parameter_groups(self) -> list[dict]:
         settings = dict(self.discriminator_optimizer)
