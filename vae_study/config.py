@@ -91,6 +91,12 @@ class Config:
     logger: Any = None
 
 
+def default_results() -> Path:
+    """The results root of ``conf/train.yaml`` (``paths.results``), read without composing, for
+    the tools that find runs by id."""
+    return Path(str(OmegaConf.load(CONF_DIR / f"{CONFIG_NAME}.yaml").paths.results))
+
+
 def wandb_mode() -> str:
     """W&B's mode for ``wandb.init(mode=...)``: ``WANDB_MODE`` when set, else ``online`` with an
     API key (``WANDB_API_KEY`` or a ``~/.netrc`` entry for api.wandb.ai), else ``offline``, so

@@ -25,11 +25,12 @@ from pathlib import Path
 import torch
 
 from vae_study.build import evaluation_settings, is_baseline, load_trained
+from vae_study.config import default_results
 from vae_study.errors import ConfigError
 from vae_study.metrics.settings import EvaluationSettings
 from vae_study.models.module import representation_function
 from vae_study.process_exit import skip_final_collections
-from vae_study.protocol import rescored
+from vae_study.protocol import REFERENCE_METRICS, rescored
 from vae_study.results import RunRecord, find_run
 
 log = logging.getLogger("vae_study")
@@ -87,11 +88,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="vae-study-rescore", description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="run folders, record.json paths or run ids")
     parser.add_argument("--names", nargs="+", required=True, help="the metrics to score again")
-    parser.add_argument("--metrics", default="study", help="the metrics group of the params")
+    parser.add_argument(
+        "--metrics", default=REFERENCE_METRICS, help="the metrics group of the params"
+    )
     parser.add_argument(
         "--config-dir", type=Path, default=None, help="a folder with metrics/<name>.yaml"
     )
-    parser.add_argument("--results", default="results", help="where run ids are looked up")
+    parser.add_argument(
+        "--results", default=default_results(), help="where run ids are looked up (paths.results)"
+    )
     parser.add_argument("--n-jobs", type=int, default=-1, help="joblib workers (-1: all cores)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads")
     return parser

@@ -23,6 +23,7 @@ from vae_study.analysis.collect import collect, write_table
 from vae_study.analysis.design import replication
 from vae_study.analysis.paper import PAPER_DIR
 from vae_study.analysis.settings import load_settings
+from vae_study.config import default_results
 from vae_study.process_exit import skip_final_collections
 from vae_study.protocol import departures_of
 from vae_study.results import runs_folder, study_folder
@@ -44,8 +45,8 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument(
             "--results",
             type=Path,
-            default=Path("results"),
-            help="root of all records (paths.results), default ./results",
+            default=default_results(),
+            help="root of all records (default: paths.results of conf/train.yaml)",
         )
         if name == "figures":
             command.add_argument(

@@ -38,6 +38,7 @@ from vae_study.analysis.correlations import METRICS as HEADLINE
 from vae_study.analysis.figures import DPI, PNG_METADATA, style
 from vae_study.atomic import atomic_path
 from vae_study.build import TrainedRun, evaluation_settings, load_trained
+from vae_study.config import default_results
 from vae_study.data.ground_truth import GroundTruthData
 from vae_study.metrics.sampling import Represent
 from vae_study.metrics.settings import EvaluationSettings
@@ -237,8 +238,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--results",
         type=Path,
-        default=Path("results"),
-        help="root of all records, to find a run by id (default ./results)",
+        default=default_results(),
+        help="root of all records, to find a run by id (default: paths.results)",
     )
     parser.add_argument(
         "--only", nargs="+", choices=VIEWS, default=list(VIEWS), help="which pictures (default all)"
