@@ -61,7 +61,7 @@ status: ## where each run of a study stands: make status STUDY=<name>
 	$(BIN)/vae-study-status study=$(STUDY)
 
 figures: ## the study table and every figure of a study: make figures STUDY=<name>
-	$(BIN)/python -m vae_study.analysis figures --study $(STUDY) --results results
+	$(BIN)/python -m vae_study.analysis figures --study $(STUDY)
 
 viz: ## one model's pictures into <run_dir>/viz/: make viz RUN=<run_id or run folder>
 	$(BIN)/vae-study-viz --run $(RUN)

@@ -25,7 +25,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "analysis"))
 
 import numpy as np
-from coverage_study import cell_effect_pair, coverage, normal_pair, uniform_sum_pair
+from coverage_study import (
+    cell_effect_pair,
+    coverage,
+    iid_weights,
+    normal_pair,
+    uniform_sum_pair,
+)
 
 from vae_study.analysis.bootstrap import stratified_weights
 
@@ -48,11 +54,6 @@ def plain_weights(cells: np.ndarray, resamples: int, rng: np.random.Generator) -
             len(members), np.full(len(members), 1 / len(members)), size=resamples
         )
     return weights
-
-
-def iid_weights(cells: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """n draws from all n runs, cells ignored."""
-    return rng.multinomial(len(cells), np.full(len(cells), 1 / len(cells)), size=resamples) * 1.0
 
 
 SCHEMES = {"rescaled": stratified_weights, "plain": plain_weights, "iid": iid_weights}

@@ -8,7 +8,14 @@ import pytest
 from vae_study.analysis.cli import differing_keys
 from vae_study.config import compose_config
 from vae_study.data.dsprites import FACTOR_SIZES
-from vae_study.protocol import departures_of, protocol, rescored, summary
+from vae_study.protocol import (
+    REFERENCE_FACTOR_SIZES,
+    departures_of,
+    protocol,
+    rescored,
+    summary,
+)
+from vae_study.results import REFERENCE_DATASETS
 
 
 @pytest.fixture(scope="module")
@@ -29,6 +36,7 @@ def test_the_study_settings_with_the_archive_are_the_reference(archive, model):
 
 
 def test_data_of_another_grid_than_the_reference_data_sets_is_a_departure(archive):
+    assert set(REFERENCE_FACTOR_SIZES) == set(REFERENCE_DATASETS)
     cfg = compose_config(["metrics=study", f"dataset.path={archive}"])
     assert protocol(cfg, "study", factor_sizes=FACTOR_SIZES) == "reference"
     assert protocol(cfg, "study", factor_sizes=(3, 2, 2, 2, 2)) == {

@@ -166,7 +166,7 @@ def load_trained(run_dir: str | Path) -> TrainedRun:
             f"{weights} is missing (the run kept no weights, or its folder was shared without "
             f"them): train it again from its record with `vae-study-rerun {run_dir}`"
         )
-    cfg = OmegaConf.create(record.config)
+    cfg = OmegaConf.create(record.trained_config())
     data = build_data(cfg)
     module = build_module(cfg, data.observation_shape)
     module.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))

@@ -33,6 +33,8 @@ from vae_study.data.dsprites import FACTOR_SIZES
 from vae_study.results import REFERENCE_DATASETS, REFERENCE_MODELS, identity
 
 REFERENCE = "reference"
+REFERENCE_METRICS = "study"
+"""The metrics group of the reference protocol (``conf/metrics/study.yaml``)."""
 PROCEDURAL = ("dsprites", "color_dsprites", "noisy_dsprites", "scream_dsprites")
 NOT_COMPARED = ("seed", "study.name", "dataset.path", "dataset.scream_path")
 REFERENCE_FACTOR_SIZES = {
@@ -121,8 +123,6 @@ def protocol(
     return departures or REFERENCE
 
 
-REFERENCE_METRICS = "study"
-"""The metrics group of the reference protocol (``conf/metrics/study.yaml``)."""
 RESCORED = "metrics.rescored."
 
 
@@ -150,9 +150,9 @@ RELATIVE = ("train.steps",)
 """Departing keys whose reference differs between models (FactorVAE's 150,000 iterations, the
 others' 300,000): a summary states them as a fraction of the reference, the same for every
 model of a study that scales the reference's length (``${iterations:N}``)."""
-PER_CONFIGURATION = "model."
+PER_CONFIGURATION = ("model.strengths", "model.objective.")
 """Departing keys whose values differ between a study's configurations by design (each model's
-objective and strength grid): a summary names them together, as ``model.*``."""
+strength grid and objective values): a summary names them together, as ``model.*``."""
 
 
 def summary(value: Protocol | None) -> str:
@@ -172,7 +172,7 @@ def summary(value: Protocol | None) -> str:
         if not key.startswith(PER_CONFIGURATION)
     ]
     if any(key.startswith(PER_CONFIGURATION) for key in value):
-        entries.append(f"{PER_CONFIGURATION}*")
+        entries.append("model.*")
     return SUMMARY_PREFIX + SUMMARY_SEPARATOR.join(entries)
 
 

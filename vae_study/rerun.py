@@ -1,11 +1,12 @@
 """``vae-study-rerun``: train and score a finished run again from its record, to reproduce it.
 
-``vae-study-rerun RUN [--results DIR]`` reads the run's ``record.json`` (a run folder, record
-path or run id), takes its resolved config as it is, points its paths at ``DIR`` (default
-``results/rerun``) and runs it through the same lifecycle as ``vae-study``: same seeds, data,
-model and metric settings. It then prints the recorded and the new headline scores side by
-side. Use it to check one of a study's numbers, or to get the weights of a run whose folder was
-shared without them (the committed studies keep no ``model.pt``) for ``vae-study-viz``.
+``vae-study-rerun RUN [--results DIR]`` reads the run's ``record.json`` (a run folder, record path
+or run id), takes its resolved config as it is (``RunRecord.trained_config``), points its paths at
+``DIR`` (default ``<paths.results>/rerun``) and runs it through the same lifecycle as
+``vae-study``: same seeds, data, model and metric settings. It then prints the recorded and the new
+headline scores side by side. Use it to check one of a study's numbers, or to get the weights of a
+run whose folder was shared without them (the committed studies keep no ``model.pt``) for
+``vae-study-viz``.
 
 The new run is a run of the current code: where the record's ``versions`` differ from the
 installed ones, the scores may differ too, and the comparison says which versions changed.
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from omegaconf import OmegaConf
 
-from vae_study.config import register
+from vae_study.config import default_results, register
 from vae_study.errors import ConfigError
 from vae_study.process_exit import skip_final_collections
 from vae_study.results import RunRecord, find_run, package_versions, run_folder
@@ -31,7 +32,7 @@ HEADLINE = ("beta_vae", "factor_vae", "mig", "dci", "modularity", "sap")
 def rerun_config(record: RunRecord, results: Path) -> OmegaConf:
     """The record's resolved config with its paths (and the curve logger's) under ``results``."""
     register()
-    cfg = OmegaConf.create(record.config)
+    cfg = OmegaConf.create(record.trained_config())
     cfg.paths.results = str(results)
     cfg.paths.run_dir = "${run_dir:}"
     if cfg.get("logger") and "save_dir" in cfg.logger:
@@ -44,10 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     skip_final_collections()
     parser = argparse.ArgumentParser(prog="vae-study-rerun", description=__doc__.splitlines()[0])
     parser.add_argument("run", help="run folder, record.json path or run id")
-    parser.add_argument("--results", type=Path, default=Path("results/rerun"),
-                        help="where the new run goes (default results/rerun)")  # fmt: skip
-    parser.add_argument("--lookup", type=Path, default=Path("results"),
-                        help="where a run id is looked up (default results)")  # fmt: skip
+    parser.add_argument("--results", type=Path, default=default_results() / "rerun",
+                        help="where the new run goes (default: paths.results/rerun)")  # fmt: skip
+    parser.add_argument("--lookup", type=Path, default=default_results(),
+                        help="where a run id is looked up (default: paths.results)")  # fmt: skip
     args = parser.parse_args(argv)
     try:
         recorded = RunRecord.read(find_run(args.run, args.lookup))

@@ -13,6 +13,7 @@ writes is unreadable everywhere alike.
 
 from __future__ import annotations
 
+import copy
 import fcntl
 import hashlib
 import json
@@ -164,6 +165,10 @@ def now() -> str:
     return datetime.now(UTC).isoformat(timespec="seconds")
 
 
+PYTORCH_INIT = "pytorch"
+"""The initialisation of runs recorded before ``arch.init`` existed (``architectures.INITS``)."""
+
+
 @dataclass
 class RunRecord:
     """What a run writes about itself; see the module docstring for the fields."""
@@ -181,6 +186,20 @@ class RunRecord:
     started: str = field(default_factory=now)
     finished: str | None = None
     host: str = field(default_factory=platform.node)
+
+    def trained_config(self) -> dict[str, Any]:
+        """The config the run trained with, as a model or a rerun is rebuilt from it: the
+        record's own, with what records written before a setting existed leave implicit. The
+        initialisation became a setting (``arch.init``, FactorVAE's ``discriminator_init``)
+        with the reference's as the study's; earlier runs initialised as PyTorch does."""
+        config = copy.deepcopy(self.config)
+        arch = config.get("arch")
+        if isinstance(arch, dict) and "_target_" in arch:
+            arch.setdefault("init", PYTORCH_INIT)
+        objective = config.get("model", {}).get("objective", {})
+        if objective.get("_target_", "").endswith(".FactorVAE"):
+            objective.setdefault("discriminator_init", PYTORCH_INIT)
+        return config
 
     def write(self, run_dir: str | Path) -> Path:
         """Atomically write ``record.json`` into ``run_dir`` and return its path."""
@@ -298,5 +317,11 @@ def lock_held(run_dir: Path) -> bool:
 def status_now(run_dir: Path, status: Status) -> Status:
     """The status of the run in ``run_dir`` whose record says ``status``: a ``running`` record
     whose lock nobody holds was left by a process killed before it could write (a relaunch
-    resumes the run), so it is ``interrupted``."""
-    return "interrupted" if status == "running" and not lock_held(run_dir) else status
+    resumes the run), so it is ``interrupted``; one whose lock cannot be read stays ``running``."""
+    if status != "running":
+        return status
+    try:
+        held = lock_held(run_dir)
+    except OSError:  # a lock file one may not read (another user's): no telling
+        return status
+    return status if held else "interrupted"

@@ -81,6 +81,11 @@ def cell_effect_pair(r: float, runs: int) -> tuple[Draw, float]:
     return draw, float(truth)
 
 
+def iid_weights(cells: np.ndarray, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """n draws from all n runs, cells ignored: the bootstrap that does not know the design."""
+    return rng.multinomial(len(cells), np.full(len(cells), 1 / len(cells)), size=resamples) * 1.0
+
+
 @dataclass(frozen=True)
 class Coverage:
     """How often the interval held the truth, and its mean width, over ``studies`` studies."""

@@ -192,12 +192,22 @@ def test_the_comparison_without_the_papers_data_set_says_so(small_study, setting
     )
 
 
-def test_a_study_of_one_seed_per_cell_compares_no_interval_with_the_paper(settings, tmp_path):
+def test_a_study_of_one_seed_per_cell_compares_no_interval_with_the_paper(
+    settings, tmp_path, monkeypatch
+):
     write_study(tmp_path, "one_seed", {"dsprites": 1, "noisy_dsprites": 1})
     table = collect(tmp_path / "one_seed" / "runs").table
+    drawn = {}
+    monkeypatch.setattr(
+        figures_module, "save", lambda fig, _, name: drawn.update({name: fig}) or []
+    )
+    metric_vs_metric_figure(table, study_correlations(table, settings), tmp_path, settings)
+    for ax in drawn["metric_vs_metric"].axes[:2]:  # two data sets of 6 x 6 estimates, no interval
+        assert sum(patch.get_hatch() == ".." for patch in ax.patches) == 36
+        assert not any(patch.get_hatch() == "///" for patch in ax.patches)
     assert replication_warnings(table) == [
-        f"{name}: no intervals, every model × strength cell has one run (train two or more "
-        "seeds per configuration)"
+        f"{name}: no intervals (dotted cells), every model × strength cell has one run (train "
+        "two or more seeds per configuration)"
         for name in ("dsprites", "noisy_dsprites")
     ]
     _, comparisons = paper_figure(
@@ -207,9 +217,10 @@ def test_a_study_of_one_seed_per_cell_compares_no_interval_with_the_paper(settin
         cells = comparison.cells
         assert cells["ours"].notna().all() and cells[["low", "high"]].isna().all().all()
         assert cells["sign_decided"].isna().all() and cells["models_needed"].isna().all()
-        assert comparison.text().endswith("none with an interval: no model x strength cell has "
-                                          "two runs to resample (train two or more seeds per "
-                                          "configuration)")  # fmt: skip
+        assert comparison.text().endswith(
+            "none with an interval (a data set needs model x strength cells of two runs or more "
+            "to resample; its design line says how its cells are filled)"
+        )
 
 
 DEPARTING = "departs in: dataset.path=null: the procedural renderer; metrics=quick"

@@ -61,7 +61,7 @@ def test_intervals_that_include_zero_leave_the_sign_undecided():
     assert list(cells["models_needed"][:3]) == [54, 150, 48]
     assert summary(cells.reset_index(), 10, 0.95) == [
         "consistent with the paper in 1 of 3 cells; sign decided in 2 cells, agreeing in 1; "
-        "undecided in 1 (1 cells have no value of ours)",
+        "undecided in 1 (1 cell has no value of ours)",
         "every 95% interval within +-10 (x100 scale): about 150 models per data set (now 24); "
         "the undecided cells alone: 150",
     ]
@@ -98,8 +98,9 @@ def test_estimates_without_intervals_are_not_compared_and_say_so():
     for column in ("consistent", "sign_decided", "sign_agrees", "models_needed"):
         assert cells[column].isna().all(), column
     assert summary(cells, 10, 0.95) == [
-        "our estimate in 60 of 60 cells, none with an interval: no model x strength cell has "
-        "two runs to resample (train two or more seeds per configuration)"
+        "our estimate in 60 of 60 cells, none with an interval (a data set needs model x "
+        "strength cells of two runs or more to resample; its design line says how its cells "
+        "are filled)"
     ]
     text = format_comparison(cells, "title", target_half_width=10, level=0.95)
     assert "sign decided" not in text and "undecided" not in text
@@ -113,6 +114,6 @@ def test_estimates_without_intervals_are_not_compared_and_say_so():
     decided[0, 0] = False
     assert summary(partial, 10, 0.95)[0] == (
         f"consistent with the paper in 59 of 59 cells; sign decided in {decided.sum()} cells, "
-        f"agreeing in {decided.sum()}; undecided in {59 - decided.sum()} (1 cells have no "
+        f"agreeing in {decided.sum()}; undecided in {59 - decided.sum()} (1 cell has no "
         "interval)"
     )

@@ -86,8 +86,8 @@ def test_the_design_says_what_single_run_cells_leave_out_of_the_intervals():
     )
     assert replication(runs.iloc[:4]) == ("dsprites: 2 model × strength cells of 2 runs", None)
     assert replication(runs.iloc[[0, 2, 4, 5]])[1] == (
-        "dsprites: no intervals, every model × strength cell has one run (train two or more "
-        "seeds per configuration)"
+        "dsprites: no intervals (dotted cells), every model × strength cell has one run (train "
+        "two or more seeds per configuration)"
     )
 
 

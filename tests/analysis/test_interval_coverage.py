@@ -11,7 +11,13 @@ numbers).
 from __future__ import annotations
 
 import pytest
-from coverage_study import cell_effect_pair, coverage, normal_pair, uniform_sum_pair
+from coverage_study import (
+    cell_effect_pair,
+    coverage,
+    iid_weights,
+    normal_pair,
+    uniform_sum_pair,
+)
 
 PAIRS = {"normal r=0.5": normal_pair(0.5), "uniform sum": uniform_sum_pair()}
 SLOW_PAIRS = {"normal r=0": normal_pair(0.0), "normal r=0.9": normal_pair(0.9), **PAIRS}
@@ -30,6 +36,10 @@ def test_the_interval_covers_the_designs_correlation_when_cells_differ(runs):
     draw, truth = cell_effect_pair(0.5, runs)
     result = coverage(draw, truth, runs, studies=300, resamples=200, seed=runs)
     assert 0.90 <= result.covered <= 0.99, f"cell effects, {runs} runs: {result}"
+    # resampling runs across cells treats the configurations as random: wider intervals
+    ignoring = coverage(draw, truth, runs, studies=300, resamples=200, seed=runs,
+                        scheme=iid_weights)  # fmt: skip
+    assert result.width < 0.9 * ignoring.width, (result, ignoring)
 
 
 @pytest.mark.slow

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from vae_study.analysis.collect import collect, write_table
-from vae_study.analysis.design import replication
+from vae_study.analysis.design import replications
 from vae_study.analysis.paper import PAPER_DIR
 from vae_study.analysis.settings import load_settings
 from vae_study.config import default_results
@@ -135,8 +135,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     for protocol in protocols:
         print(f"protocol: {protocol}")
     if settings is not None:
-        for _, runs in sorted(collection.table.groupby("dataset"), key=lambda g: str(g[0])):
-            description, warning = replication(runs)
+        for description, warning in replications(collection.table):
             print(f"design: {description}" + ("" if warning is None else f"\n{warning}"))
         from vae_study.analysis.figures import render_study
 

@@ -50,12 +50,13 @@ def replication(runs: pd.DataFrame) -> tuple[str, str | None]:
     sizes = runs.groupby(list(CELL), sort=True).size()
     smallest, largest = int(sizes.min()), int(sizes.max())
     filled = f"{smallest}" if smallest == largest else f"{smallest} to {largest}"
-    description = f"{name}: {len(sizes)} model × strength cells of {filled} runs"
+    runs_word = "run" if largest == 1 else "runs"
+    description = f"{name}: {len(sizes)} model × strength cells of {filled} {runs_word}"
     single = int((sizes == 1).sum())
     if largest < 2:
         return description, (
-            f"{name}: no intervals, every model × strength cell has one run (train two or more "
-            "seeds per configuration)"
+            f"{name}: no intervals (dotted cells), every model × strength cell has one run (train "
+            "two or more seeds per configuration)"
         )
     if single:
         return description, (
@@ -65,7 +66,12 @@ def replication(runs: pd.DataFrame) -> tuple[str, str | None]:
     return description, None
 
 
-def replication_warnings(table: pd.DataFrame) -> list[str]:
-    """:func:`replication`'s warnings for each data set of ``table``, by sorted name."""
+def replications(table: pd.DataFrame) -> list[tuple[str, str | None]]:
+    """:func:`replication` of each data set of ``table``, by sorted name."""
     groups = sorted(table.groupby("dataset"), key=lambda item: str(item[0]))
-    return [warning for _, runs in groups if (warning := replication(runs)[1]) is not None]
+    return [replication(runs) for _, runs in groups]
+
+
+def replication_warnings(table: pd.DataFrame) -> list[str]:
+    """:func:`replication`'s warnings for the data sets of ``table``, by sorted name."""
+    return [warning for _, warning in replications(table) if warning is not None]

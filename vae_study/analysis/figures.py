@@ -101,6 +101,8 @@ def outside_legend(ax: Axes) -> None:
 
 RHO_LABEL = "Spearman ρ × 100"
 HATCH = {"hatch": "///", "fill": False, "edgecolor": "0.6", "linewidth": 0}
+NO_INTERVAL = {"hatch": "..", "fill": False, "edgecolor": "0.6", "linewidth": 0}
+"""How a cell with an estimate but no interval (single-run cells only) is marked."""
 
 
 def _integer_labels(matrix: pd.DataFrame) -> np.ndarray:
@@ -142,10 +144,10 @@ def _interval_labels(
     return np.array([label(*v) for v in values], dtype=object).reshape(estimate.shape)
 
 
-def hatch_cells(ax: Axes, covers: pd.DataFrame) -> None:
-    """Hatch the heatmap cells where ``covers`` is True."""
+def hatch_cells(ax: Axes, covers: pd.DataFrame, style: Mapping[str, object] = HATCH) -> None:
+    """Hatch the heatmap cells where ``covers`` is True, in ``style``."""
     for i, j in zip(*np.nonzero(covers.to_numpy(dtype=bool)), strict=True):
-        ax.add_patch(Rectangle((j, i), 1, 1, **HATCH))
+        ax.add_patch(Rectangle((j, i), 1, 1, **style))
 
 
 def interval_heatmap(
@@ -160,13 +162,15 @@ def interval_heatmap(
     digits: int = 0,
 ) -> None:
     """A heatmap of ``estimate`` whose cells read the estimate over its interval [low, high];
-    cells whose interval includes ``centre`` (no effect) are hatched."""
+    cells whose interval includes ``centre`` (no effect) are hatched, cells with an estimate but
+    no interval dotted."""
     sns.heatmap(
         estimate.astype(float), ax=ax, annot=_interval_labels(estimate, low, high, digits), fmt="",
         vmin=limits[0], vmax=limits[1], center=centre, cmap="vlag", cbar=False,
         annot_kws={"size": 6},
     )  # fmt: skip
     hatch_cells(ax, (low <= centre) & (high >= centre))
+    hatch_cells(ax, estimate.notna() & (low.isna() | high.isna()), NO_INTERVAL)
     _style_axes(ax, title)
 
 

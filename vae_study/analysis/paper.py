@@ -134,11 +134,11 @@ def summary(comparison: pd.DataFrame, target_half_width: float, level: float) ->
     if cells.empty:
         return [
             f"our estimate in {int(estimated.sum())} of {len(comparison)} cells, none with an "
-            "interval: no model x strength cell has two runs to resample (train two or more "
-            "seeds per configuration)"
+            "interval (a data set needs model x strength cells of two runs or more to resample; "
+            "its design line says how its cells are filled)"
         ]
     missing = [
-        f"{count} cells have {what}"
+        f"{count} {'cell has' if count == 1 else 'cells have'} {what}"
         for count, what in (
             (int((~estimated).sum()), "no value of ours"),
             (int((estimated & ~known).sum()), "no interval"),

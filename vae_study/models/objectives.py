@@ -233,8 +233,9 @@ class FactorVAE(Objective):
     (``vae.py: FactorVAE``), the discriminator sees the same batch, its loss is
     -(0.5 E log p_0(z) + 0.5 E log p_1(shuffled z)), and both parts are updated in the same step
     from the same parameters: the VAE group with the VAE's Adam, the discriminator group with its
-    own Adam (lr 1e-4, betas 0.5/0.9). The TC term moves only the encoder (the discriminator's
-    parameters are held fixed in it) and the discriminator loss moves only the discriminator.
+    own (``discriminator_optimizer``: the reference's discriminator Adam). The TC term moves only
+    the encoder (the discriminator's parameters are held fixed in it) and the discriminator loss
+    moves only the discriminator.
     """
 
     def __init__(
