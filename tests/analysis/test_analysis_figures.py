@@ -128,6 +128,7 @@ def test_a_data_set_with_two_runs_is_noted_not_correlated(figures_run):
     }
 
 
+@pytest.mark.long  # draws every figure a second time
 def test_drawing_again_in_this_process_gives_byte_identical_files(
     figures_run, small_study, settings, tmp_path
 ):
