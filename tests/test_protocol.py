@@ -10,12 +10,14 @@ from vae_study.config import compose_config
 from vae_study.data.dsprites import FACTOR_SIZES
 from vae_study.protocol import (
     REFERENCE_FACTOR_SIZES,
+    RESCORED,
     departures_of,
     protocol,
     rescored,
     summary,
 )
-from vae_study.results import REFERENCE_DATASETS
+from vae_study.rerun import metrics_group as rerun_metrics_group
+from vae_study.results import REFERENCE_DATASETS, RunRecord
 
 
 @pytest.fixture(scope="module")
@@ -126,3 +128,21 @@ def test_a_rescored_record_names_the_metrics_scored_with_another_group():
         "metrics.rescored.mig": "quick (reference: study)"
     }
     assert rescored(None, ["mig"], "study") is None
+
+
+QUICK = "quick (reference: study)"
+
+
+@pytest.mark.parametrize(
+    ("recorded", "group"),
+    [
+        ({"metrics": QUICK, "train.steps": "1000 (reference 300000)"}, "quick"),
+        ("reference", "study"),
+        ({"train.steps": "1000 (reference 300000)"}, "study"),
+        ({"metrics": QUICK, f"{RESCORED}mig": "study (reference: study)"}, None),
+        (None, None),
+    ],
+)
+def test_a_rerun_judges_its_protocol_with_the_recorded_metrics_group(recorded, group):
+    record = RunRecord(run_id="r", study="s", config={}, protocol=recorded)
+    assert rerun_metrics_group(record) == group

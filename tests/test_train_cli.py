@@ -122,6 +122,7 @@ def test_a_run_reproduced_from_its_record_alone_gives_its_scores(cli, tiny, tmp_
     assert {k: v for k, v in first.metrics.items() if not k.startswith("time.")} == {
         k: v for k, v in second.metrics.items() if not k.startswith("time.")
     }
+    assert second.protocol == first.protocol  # metrics: quick, as recorded
     assert (again.parent / "model.pt").is_file()
     rows = [line.split() for line in rerun.stdout.splitlines() if line.startswith(("mig", "sap"))]
     assert [row[0] for row in rows] == ["mig", "sap"] and all(row[1] == row[2] for row in rows)

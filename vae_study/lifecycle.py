@@ -83,8 +83,10 @@ class JobOutcome:
         return not self.failed and self.error is None
 
 
-def run_job(cfg: OmegaConf) -> JobOutcome:
-    """Build and check ``cfg``, then run the lifecycle on each of its runs."""
+def run_job(cfg: OmegaConf, metrics_group: str | None = None) -> JobOutcome:
+    """Build and check ``cfg``, then run the lifecycle on each of its runs. ``metrics_group``:
+    the metrics group ``cfg`` was composed with, for each record's ``protocol``, where no
+    running ``vae-study`` says it (:func:`vae_study.protocol.protocol`)."""
     plan = build_job(cfg)
     outcome = JobOutcome()
     if len(plan.members) > 1 and (reason := _why_one_by_one(plan)) is not None:
@@ -93,9 +95,9 @@ def run_job(cfg: OmegaConf) -> JobOutcome:
             reason, ", ".join(str(m.seed) for m in plan.members),
         )  # fmt: skip
         for member in plan.members:
-            _run_group(plan, [member], outcome)
+            _run_group(plan, [member], outcome, metrics_group)
     else:
-        _run_group(plan, plan.members, outcome)
+        _run_group(plan, plan.members, outcome, metrics_group)
     return outcome
 
 
@@ -131,18 +133,23 @@ def _labelled(label: str) -> Iterator[None]:
             handler.removeFilter(prefix)
 
 
-def _run_group(plan: JobPlan, members: Sequence[Member], outcome: JobOutcome) -> None:
+def _run_group(
+    plan: JobPlan, members: Sequence[Member], outcome: JobOutcome, metrics_group: str | None
+) -> None:
     """The lifecycle of ``members`` trained together (one member, or a pack)."""
     label = members[0].run_id[:SHORT_ID] + (f"+{len(members) - 1}" if len(members) > 1 else "")
     with _labelled(label):
-        _run_members(plan, members, outcome)
+        _run_members(plan, members, outcome, metrics_group)
 
 
-def _run_members(plan: JobPlan, members: Sequence[Member], outcome: JobOutcome) -> None:
+def _run_members(
+    plan: JobPlan, members: Sequence[Member], outcome: JobOutcome, metrics_group: str | None
+) -> None:
     with contextlib.ExitStack() as stack:
         runs = []
         for member in members:
-            run = stack.enter_context(_claimed(member, plan.data.factor_sizes))
+            claim = _claimed(member, plan.data.factor_sizes, metrics_group)
+            run = stack.enter_context(claim)
             if run is None:
                 outcome.skipped.append(member.run_id)
             else:
@@ -185,10 +192,12 @@ def _log_traceback(runs: Sequence[Run]) -> None:
 
 
 @contextlib.contextmanager
-def _claimed(member: Member, factor_sizes: Sequence[int]) -> Iterator[Run | None]:
+def _claimed(
+    member: Member, factor_sizes: Sequence[int], metrics_group: str | None
+) -> Iterator[Run | None]:
     """The run, claimed by this process with a ``running`` record (its protocol judged with
-    the ``factor_sizes`` of the data it reads); None if it is done or another process holds
-    it."""
+    the ``factor_sizes`` of the data it reads and ``metrics_group``); None if it is done or
+    another process holds it."""
     record_path = member.run_dir / RECORD_NAME
     if finished_record(record_path) is not None:
         log.info("run %s is done already (%s): skipping", member.run_id, record_path)
@@ -219,7 +228,7 @@ def _claimed(member: Member, factor_sizes: Sequence[int]) -> Iterator[Run | None
                 study=cfg.study.name,
                 config=OmegaConf.to_container(cfg, resolve=True),
                 model_num=model_num(cfg.dataset.name, cfg.model.name, cfg.model.strength, cfg.seed),
-                protocol=protocol(cfg, factor_sizes=factor_sizes),
+                protocol=protocol(cfg, metrics_group, factor_sizes),
             )
             record.write(member.run_dir)
             log.info("run %s: %s, in %s", member.run_id, describe_run(cfg), member.run_dir)

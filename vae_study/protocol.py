@@ -126,6 +126,14 @@ def protocol(
 RESCORED = "metrics.rescored."
 
 
+def recorded_metrics_group(value: Protocol) -> str:
+    """The metrics group a record's metrics were composed with, as its protocol names it
+    (``metrics: quick (reference: study)``); ``study`` where it names none."""
+    if value == REFERENCE:
+        return REFERENCE_METRICS
+    return value.get("metrics", REFERENCE_METRICS).split(" (", 1)[0]
+
+
 def rescored(value: Protocol | None, names: Sequence[str], group: str) -> Protocol | None:
     """The protocol of a record whose metrics ``names`` were scored again with the params of
     metrics group ``group`` (``vae-study-rescore``): ``metrics.rescored.<name>: <group>
@@ -134,7 +142,7 @@ def rescored(value: Protocol | None, names: Sequence[str], group: str) -> Protoc
     if value is None:
         return None
     departures = {} if value == REFERENCE else dict(value)
-    recorded = departures.get("metrics", REFERENCE_METRICS).split(" (", 1)[0]
+    recorded = recorded_metrics_group(value)
     for name in names:
         departures.pop(f"{RESCORED}{name}", None)
         if group != recorded:

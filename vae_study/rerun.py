@@ -4,9 +4,12 @@
 or run id), takes its resolved config as it is (``RunRecord.trained_config``), points its paths at
 ``DIR`` (default ``<paths.results>/rerun``) and runs it through the same lifecycle as
 ``vae-study``: same seeds, data, model and metric settings. It then prints the recorded and the new
-headline scores side by side. Use it to check one of a study's numbers, or to get the weights of a
-run whose folder was shared without them (the committed studies keep no ``model.pt``) for
-``vae-study-viz``.
+headline scores side by side. Its record's ``protocol`` is judged with the metrics group the
+recorded one names (``metrics: quick``), so that a rerun of an unchanged run states the same
+protocol; where some metrics were rescored with another group's params, or the protocol is
+unrecorded, it lists each departing metric param instead. Use it to check one of a study's
+numbers, or to get the weights of a run whose folder was shared without them (the committed
+studies keep no ``model.pt``) for ``vae-study-viz``.
 
 The new run is a run of the current code: where the record's ``versions`` differ from the
 installed ones, the scores may differ too, and the comparison says which versions changed.
@@ -24,6 +27,7 @@ from omegaconf import OmegaConf
 from vae_study.config import default_results, register
 from vae_study.errors import ConfigError
 from vae_study.process_exit import skip_final_collections
+from vae_study.protocol import RESCORED, recorded_metrics_group
 from vae_study.results import RunRecord, find_run, package_versions, run_folder
 
 HEADLINE = ("beta_vae", "factor_vae", "mig", "dci", "modularity", "sap")
@@ -38,6 +42,15 @@ def rerun_config(record: RunRecord, results: Path) -> OmegaConf:
     if cfg.get("logger") and "save_dir" in cfg.logger:
         cfg.logger.save_dir = "${paths.run_dir}"
     return cfg
+
+
+def metrics_group(record: RunRecord) -> str | None:
+    """The metrics group to judge the rerun's protocol with (module doc): the record's own,
+    or None where its protocol is unrecorded or names rescored metrics."""
+    value = record.protocol
+    if value is None or (isinstance(value, dict) and any(k.startswith(RESCORED) for k in value)):
+        return None
+    return recorded_metrics_group(value)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -59,7 +72,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     cfg = rerun_config(recorded, args.results)
     try:
-        outcome = run_job(cfg)
+        outcome = run_job(cfg, metrics_group(recorded))
     except ConfigError as error:
         print(f"vae-study-rerun: config error: {error}", file=sys.stderr)
         return 2
